@@ -1,0 +1,49 @@
+"""tinygrad_mvc: a small reverse-mode automatic-differentiation framework on NumPy.
+
+>>> import tinygrad_mvc as tg
+>>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+>>> (x ** 3).sum().backward()
+>>> x.grad
+Tensor([ 3., 12.])
+
+The pieces: :mod:`.tensor` (the Tensor), :mod:`.engine` (recording and backward),
+:mod:`.ops` (every op and its derivative rule), :mod:`.finite_diff` and :mod:`.gradcheck`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import finite_diff
+from .creation import arange, as_rng, eye, full, linspace, ones, rand, randn, tensor, zeros
+from .engine import Primitive, detect_anomaly, enable_grad, is_grad_enabled, no_grad, primitive
+from .gradcheck import GradcheckError, gradcheck
+from .ops import (
+    abs, astype, clip, concatenate, cos, exp, expand_dims, log, log_softmax, logsumexp, max, maximum, mean,
+    min, minimum, prod, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sum, tan, tanh,
+    transpose, var, where,
+)
+from .ops import broadcast_to, sign, matmul
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+# Submodules that pull in plotting or graphviz load on first use: `import tinygrad_mvc` stays light.
+_LAZY = ("viz", "cli")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tinygrad_mvc' has no attribute {name!r}")
+
+
+__all__ = [
+    "Tensor", "Primitive", "primitive", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "randn", "rand", "as_rng",
+    "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "abs", "clip", "sign",
+    "maximum", "minimum", "where", "sum", "mean", "max", "min", "prod", "var", "logsumexp", "softmax",
+    "log_softmax", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "concatenate", "stack",
+    "matmul", "astype", "finite_diff", "gradcheck", "GradcheckError",
+]

@@ -1,0 +1,387 @@
+"""The autodiff engine: primitives, gradient modes and the backward pass.
+
+A :class:`Primitive` wraps a NumPy function and carries its derivative rules. Calling it on
+Tensors records the result's parents on the result itself, so the graph is the web of Tensors.
+:func:`backward` walks that graph once in reverse topological order (no recursion) and applies
+each node's rules, which are written with Tensor operations: run under ``no_grad`` they are plain
+arithmetic, run with ``create_graph=True`` they record a graph of their own, so higher derivatives
+come from the same rules.
+
+Every built-in op is declared in :mod:`tinygrad_mvc.ops` through this same mechanism.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import heapq
+import itertools
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .tensor import Tensor, _wrap
+
+_new = object.__new__
+# Creation order is a topological order: an op's inputs always exist before its output.
+_sequence = itertools.count(1)
+
+__all__ = ["Primitive", "primitive", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward"]
+
+# Module globals rather than attributes on an object: the hot path reads them with one LOAD_GLOBAL.
+_grad_enabled = True
+_anomaly = False
+
+Rule = Callable[..., Any]
+
+
+class Primitive:
+    """A differentiable function on NumPy arrays, with one derivative rule per input.
+
+    ``fun`` receives NumPy arrays (and any constants) and returns a NumPy array. Rules have the
+    signature ``rule(g, out, *args, **kwargs)`` where ``g`` is the gradient flowing into ``out``
+    and ``args`` are the inputs as they were passed (Tensors stay Tensors, so rules written with
+    Tensor operations are differentiable). A rule returns the gradient for its input, or ``None``
+    for zero.
+
+    >>> cube = Primitive(lambda x: x ** 3, "cube")
+    >>> cube.defvjp(lambda g, out, x: g * 3 * x ** 2)
+    >>> cube(Tensor(2.0)).item()
+    8.0
+    """
+
+    __slots__ = ("fun", "name", "vjps", "vjp_argnum", "elementwise", "differentiable", "zero_mask", "__dict__")
+
+    def __init__(self, fun: Callable[..., Any], name: str | None = None, *, elementwise: bool = False,
+                 differentiable: bool = True) -> None:
+        self.fun = fun
+        self.name = name or getattr(fun, "__name__", "primitive")
+        self.vjps: tuple[Rule | None, ...] = ()
+        self.vjp_argnum: Callable[..., Any] | None = None
+        self.elementwise = elementwise
+        self.differentiable = differentiable
+        # For ops like ``where``: zero_mask(argnum, args, out_shape) -> boolean mask of the entries
+        # whose gradient is structurally zero, so NaN/Inf there cannot leak (see backward()).
+        self.zero_mask: Callable[..., np.ndarray] | None = None
+        functools.update_wrapper(self, fun, updated=())
+
+    def defvjp(self, *rules: Rule | None) -> Primitive:
+        """Set one rule per positional input (``None`` where the input is not differentiable)."""
+        self.vjps = rules
+        return self
+
+    def defvjp_argnum(self, rule: Callable[..., Any]) -> Primitive:
+        """Set a single rule ``rule(argnum, g, out, *args, **kwargs)`` for ops with any number of inputs."""
+        self.vjp_argnum = rule
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        # The hot path of the whole framework: one and two inputs without keywords are unrolled.
+        record = False
+        n = len(args)
+        if n == 2 and not kwargs:
+            x, y = args
+            if isinstance(x, Tensor):
+                record = x.requires_grad
+                x = x.data
+            if isinstance(y, Tensor):
+                record = record or y.requires_grad
+                y = y.data
+            try:
+                out = self.fun(x, y)
+            except (ValueError, IndexError, TypeError) as e:
+                raise _describe_failure(self.name, e, (x, y)) from e
+        elif n == 1 and not kwargs:
+            x = args[0]
+            if isinstance(x, Tensor):
+                record = x.requires_grad
+                x = x.data
+            try:
+                out = self.fun(x)
+            except (ValueError, IndexError, TypeError) as e:
+                raise _describe_failure(self.name, e, (x,)) from e
+        else:
+            raw = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    raw.append(a.data)
+                    record = record or a.requires_grad
+                else:
+                    raw.append(a)
+            try:
+                out = self.fun(*raw, **kwargs)
+            except (ValueError, IndexError, TypeError) as e:
+                raise _describe_failure(self.name, e, raw) from e
+        if _anomaly:
+            _check_forward(self.name, out, args)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t.data = out
+        t.grad = None
+        t.name = None
+        if record and _grad_enabled and self.differentiable:
+            t.requires_grad = True
+            t._node = (self, args, kwargs, next(_sequence))
+        else:
+            t.requires_grad = False
+            t._node = None
+        return t
+
+    def rule(self, argnum: int) -> Callable[..., Any]:
+        """The derivative rule for input ``argnum``; raises naming the op if there is none."""
+        if argnum < len(self.vjps) and self.vjps[argnum] is not None:
+            return self.vjps[argnum]
+        if self.vjp_argnum is not None:
+            return functools.partial(self.vjp_argnum, argnum)
+        raise NotImplementedError(
+            f"op '{self.name}' has no derivative rule for its input {argnum}; "
+            f"declare one with {self.name}.defvjp(...)")
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def primitive(fun: Callable[..., Any] | None = None, *, name: str | None = None,
+              elementwise: bool = False) -> Any:
+    """Declare a differentiable primitive: ``@tg.primitive`` then ``f.defvjp(rule, ...)``.
+
+    The function receives and returns NumPy arrays; each rule ``rule(g, ans, *inputs)`` returns the
+    gradient of one input and is written with Tensor operations, so higher derivatives work.
+
+    >>> @primitive
+    ... def cube(x):
+    ...     return x ** 3
+    >>> _ = cube.defvjp(lambda g, ans, x: g * 3 * x ** 2)
+    """
+    if fun is None:
+        return lambda f: Primitive(f, name, elementwise=elementwise)
+    return Primitive(fun, name, elementwise=elementwise)
+
+
+def _describe_failure(name: str, err: Exception, raw: Any) -> Exception:
+    shapes = " and ".join(str(np.shape(a)) for a in raw if isinstance(a, np.ndarray) or np.isscalar(a))
+    return type(err)(f"{name}: cannot apply to input shapes {shapes}: {err}")
+
+
+def _check_forward(name: str, out: Any, args: tuple[Any, ...]) -> None:
+    if np.all(np.isfinite(out)):
+        return
+    arrays = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in args]
+    inputs_finite = all(np.all(np.isfinite(a)) for a in arrays if a.dtype.kind in "fc")
+    if inputs_finite:
+        raise FloatingPointError(f"detect_anomaly: forward of op '{name}' produced NaN/Inf from finite inputs")
+
+
+# ----------------------------------------------------------------------------- gradient modes
+
+@contextlib.contextmanager
+def _set_grad_enabled(mode: bool) -> Iterator[None]:
+    global _grad_enabled
+    prev, _grad_enabled = _grad_enabled, mode
+    try:
+        yield
+    finally:
+        _grad_enabled = prev
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager (also a decorator) in which operations record no graph.
+
+    >>> with no_grad():
+    ...     y = Tensor(1.0, requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
+    return _set_grad_enabled(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager that turns recording back on inside ``no_grad``."""
+    return _set_grad_enabled(True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations currently record the graph."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise ``FloatingPointError`` naming the first op whose forward or backward makes NaN/Inf.
+
+    It checks every op's output, so it is slow: use it to find a bug, not in training.
+    """
+    global _anomaly
+    prev, _anomaly = _anomaly, True
+    try:
+        yield
+    finally:
+        _anomaly = prev
+
+
+# ----------------------------------------------------------------------------- backward
+
+def backward(root: Tensor, gradient: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    ``gradient`` is the vector of the vector-Jacobian product (needed when ``root`` is not a
+    scalar). ``create_graph=True`` records the backward pass so the gradients are differentiable;
+    it also keeps the graph unless ``retain_graph=False`` is given. Without ``retain_graph`` each
+    node's inputs are released as soon as its rules have run, so memory falls during backward.
+    """
+    if not root.requires_grad:
+        raise RuntimeError("backward(): this tensor does not require grad and has no graph; "
+                           "create the inputs with requires_grad=True")
+    g = _initial_gradient(root, gradient, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    with _set_grad_enabled(create_graph):
+        _run_backward(root, g, create_graph, retain_graph)
+
+
+def _initial_gradient(root: Tensor, gradient: Any, create_graph: bool) -> Tensor:
+    if gradient is None:
+        if root.data.size != 1:
+            raise ValueError(
+                f"backward() on a {root.shape} output needs gradient=... (an array of that shape); "
+                f"use .sum() for a scalar, or tg.jacobian for the full Jacobian")
+        return _wrap(np.ones_like(root.data))
+    if isinstance(gradient, Tensor):
+        g = gradient if create_graph else gradient.detach()
+    else:
+        g = _wrap(np.array(gradient, dtype=root.data.dtype))
+    if g.shape != root.shape:
+        raise ValueError(f"backward(): gradient has shape {g.shape} but the output has shape {root.shape}; "
+                         f"they must be equal")
+    return g
+
+
+def _freed_error(op: Primitive) -> RuntimeError:
+    return RuntimeError(
+        f"backward(): the graph through op '{op.name}' was already freed by an earlier backward(); "
+        f"pass retain_graph=True to that earlier backward() to backpropagate through it again")
+
+
+def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: bool) -> None:
+    """Apply the rules in reverse creation order, which is a topological order of the graph.
+
+    A max-heap on the creation number hands out each node only after every node that uses it, with
+    no recursion and no separate sorting pass. Gradients wait in ``grads`` (keyed by id) and are
+    popped when used; ``.grad`` is written on leaves only, at the end.
+    """
+    from .ops import cast, sum_to  # the table imports this module
+
+    grads: dict[int, Tensor] = {id(root): g}
+    leaves: list[Tensor] = []
+    # id -> boolean mask of entries known to be exactly zero (from ``where``); see Primitive.zero_mask.
+    masks: dict[int, np.ndarray] = {}
+    heap: list[tuple[int, Tensor]] = []
+    if root._node is None:
+        leaves.append(root)
+    else:
+        heap.append((-root._node[3], root))
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        t = pop(heap)[1]
+        op, args, kwargs, seq = t._node
+        if args is None:
+            raise _freed_error(op)
+        g = grads.pop(id(t))
+        rules = op.vjps
+        mask = masks.pop(id(t), None) if masks else None
+        special = mask is not None or op.zero_mask is not None
+        for i, a in enumerate(args):
+            if not (isinstance(a, Tensor) and a.requires_grad):
+                continue
+            rule = rules[i] if i < len(rules) else op.rule(i)
+            if rule is None:  # declared zero
+                continue
+            if special:
+                ga, zeros = _masked_rule(rule, op, i, g, t, args, kwargs, mask)
+            else:
+                ga = rule(g, t, *args, **kwargs) if kwargs else rule(g, t, *args)
+                zeros = None
+            if ga is None:
+                continue
+            if _anomaly:
+                _check_backward(op.name, i, g, ga)
+            # The one place where broadcasting is undone and dtypes are matched.
+            gdata, adata = ga.data, a.data
+            if gdata.shape != adata.shape:
+                ga = sum_to(ga, adata.shape)
+                zeros = None
+            if gdata.dtype is not adata.dtype and gdata.dtype != adata.dtype:
+                ga = cast(ga, adata.dtype)
+            k = id(a)
+            prev = grads.get(k)
+            if prev is None:
+                grads[k] = ga
+                node = a._node
+                if node is None:
+                    leaves.append(a)
+                else:
+                    push(heap, (-node[3], a))
+                if zeros is not None:
+                    masks[k] = zeros
+            else:
+                grads[k] = prev + ga if create_graph else _wrap(prev.data + ga.data)
+                if masks:
+                    _merge_mask(masks, k, zeros)
+        if not retain_graph:
+            t._node = (op, None, None, seq)
+    handed_out: set[int] = set()
+    for leaf in leaves:
+        _accumulate_leaf(leaf, grads.pop(id(leaf)), create_graph, handed_out)
+
+
+def _masked_rule(rule: Rule, op: Primitive, i: int, g: Tensor, t: Tensor, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], mask: np.ndarray | None) -> tuple[Tensor | None, np.ndarray | None]:
+    """Run a rule where some entries of the gradient are structurally zero (below a ``where``).
+
+    Those entries must stay exactly zero even where the rule's local derivative is NaN or Inf
+    (``0 * inf``), so the unselected branch of a ``where`` never leaks into the gradient.
+    Returns the gradient and the mask of zero entries to hand on to the input.
+    """
+    from .ops import where
+
+    zeros = op.zero_mask(i, args, t.data.shape) if op.zero_mask is not None else None
+    if mask is None or not op.elementwise:
+        return rule(g, t, *args, **kwargs), zeros
+    with np.errstate(all="ignore"):
+        ga = rule(g, t, *args, **kwargs)
+    if ga is not None:
+        ga = where(mask, 0.0, ga)
+    return ga, (mask if zeros is None else zeros | mask)
+
+
+def _merge_mask(masks: dict[int, np.ndarray], k: int, zeros: np.ndarray | None) -> None:
+    """A second gradient arrived for ``k``: an entry stays known-zero only if it is zero in both."""
+    m = masks.get(k)
+    if m is None:
+        return
+    if zeros is None:
+        del masks[k]
+    else:
+        masks[k] = m & zeros
+
+
+def _accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool, handed_out: set[int]) -> None:
+    if not create_graph:
+        # Leaves own their gradients: never share one array between two leaves or with a broadcast view.
+        if id(g) in handed_out or not g.data.flags.writeable:
+            g = _wrap(np.array(g.data))
+        handed_out.add(id(g))
+    if t.grad is None:
+        t.grad = g
+    elif create_graph:
+        t.grad = t.grad + g
+    else:
+        t.grad = _wrap(t.grad.data + g.data)
+
+
+def _check_backward(name: str, argnum: int, g: Tensor, ga: Tensor) -> None:
+    if not np.all(np.isfinite(ga.data)) and np.all(np.isfinite(g.data)):
+        raise FloatingPointError(
+            f"detect_anomaly: backward of op '{name}' produced NaN/Inf in the gradient of its input {argnum}")

@@ -1,0 +1,150 @@
+"""``gradcheck``: the engine's derivatives against finite differences.
+
+For a function of Tensors it draws a random cotangent ``u`` and compares, entry by entry, the
+autodiff gradient of ``<u, f(x)>`` with central differences in float64, then checks the
+inner-product identity ``<J^T u, v> = <u, J v>`` along a random direction ``v``. With
+``order=2`` it also compares Hessian-vector products with differences of the gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .finite_diff import directional, numerical_grad
+from .tensor import Tensor
+
+__all__ = ["gradcheck", "GradcheckError"]
+
+
+class GradcheckError(AssertionError):
+    """Autodiff and finite differences disagree; the message names input, index and both values."""
+
+
+def gradcheck(f: Callable[..., Any], *inputs: Any, atol: float = 1e-5, rtol: float = 1e-3, order: int = 1,
+              rng: Any = 0) -> bool:
+    """Check the derivatives of ``f`` at ``inputs``; return True or raise :class:`GradcheckError`.
+
+    Every floating input is checked; other inputs are passed as they are. Inputs are checked in
+    float64 (float32 ones are converted: differences in float32 are too coarse to be a test).
+
+    >>> import tinygrad_mvc as tg
+    >>> gradcheck(lambda x: tg.sin(x) * x, np.array([0.5, 1.5]))
+    True
+    """
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order}")
+    gen = np.random.default_rng(rng)
+    values = [_as_input(x) for x in inputs]
+    diff = [i for i, x in enumerate(values) if isinstance(x, np.ndarray) and x.dtype.kind == "f"]
+    if not diff:
+        raise ValueError("gradcheck: no floating-point input to check")
+    out = _call(f, values, grad=())
+    u = gen.standard_normal(out.shape)
+
+    def phi(vals: list[Any]) -> float:
+        return float(np.sum(u * _call(f, vals, grad=()).data))
+
+    def grad_at(vals: list[Any], create_graph: bool = False) -> tuple[list[Tensor], list[np.ndarray]]:
+        leaves = [Tensor(v, requires_grad=True) if i in diff else v for i, v in enumerate(vals)]
+        y = _call(f, leaves, grad=diff)
+        if y.shape != out.shape:
+            raise GradcheckError(f"gradcheck: f returned shape {y.shape} here but {out.shape} before")
+        if y.requires_grad:
+            (y * u).sum().backward(create_graph=create_graph)
+        grads = [leaves[i].grad for i in diff]
+        arrays = [np.zeros_like(vals[i]) if g is None else np.asarray(g.data, dtype=float)
+                  for i, g in zip(diff, grads)]
+        return [leaves[i] for i in diff], arrays
+
+    leaves, analytic = grad_at(values, create_graph=order == 2)
+    for k, i in enumerate(diff):
+        numeric = numerical_grad(lambda z, i=i: phi(_replace(values, i, z)), values[i])
+        _compare(analytic[k], numeric, atol, rtol, f"gradient of input {i}")
+
+    # Inner-product test along one random direction through all inputs at once.
+    v = [gen.standard_normal(values[i].shape) for i in diff]
+    lhs = float(sum(np.sum(a * d) for a, d in zip(analytic, v)))
+    rhs = float(directional(lambda t: np.asarray(phi(_shift(values, diff, v, t))), np.zeros(()), np.ones(())))
+    scale = sum(float(np.sum(np.abs(a * d))) for a, d in zip(analytic, v))
+    if abs(lhs - rhs) > atol * max(1.0, scale) + rtol * abs(rhs):
+        raise GradcheckError(f"gradcheck: inner-product test failed: <J^T u, v> = {lhs!r} by autodiff but "
+                             f"<u, J v> = {rhs!r} by differences")
+
+    if order == 2:
+        _check_hvp(leaves, analytic, values, diff, grad_at, gen, atol, rtol)
+    return True
+
+
+def _check_hvp(leaves: list[Tensor], analytic: list[np.ndarray], values: list[Any], diff: list[int],
+               grad_at: Callable[..., Any], gen: np.random.Generator, atol: float, rtol: float) -> None:
+    w = [gen.standard_normal(values[i].shape) for i in diff]
+    grads = [leaf.grad for leaf in leaves]
+    pieces = [(g * wk).sum() for g, wk in zip(grads, w) if g is not None and g.requires_grad]
+    hv = [np.zeros_like(values[i]) for i in diff]
+    if pieces:
+        total = pieces[0]
+        for p in pieces[1:]:
+            total = total + p
+        for leaf in leaves:
+            leaf.grad = None
+        total.backward()
+        hv = [np.zeros_like(values[i]) if leaf.grad is None else leaf.grad.data for i, leaf in
+              zip(diff, leaves)]
+
+    def grads_along(t: float) -> list[np.ndarray]:
+        return grad_at(_shift(values, diff, w, t))[1]
+
+    h = 1e-5 * max(1.0, max(float(np.max(np.abs(values[i]), initial=0.0)) for i in diff))
+    plus, minus = grads_along(h), grads_along(-h)
+    for k, i in enumerate(diff):
+        numeric = (plus[k] - minus[k]) / (2 * h)
+        _compare(hv[k], numeric, atol * 10, rtol * 10, f"Hessian-vector product for input {i}")
+
+
+def _as_input(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        x = x.data
+    if isinstance(x, (float, int, list, np.floating, np.integer)) and not isinstance(x, bool):
+        x = np.asarray(x, dtype=float)
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return x.astype(np.float64)
+    return x
+
+
+def _call(f: Callable[..., Any], vals: list[Any], grad: Any) -> Tensor:
+    args = [v if isinstance(v, Tensor) else (Tensor(v) if isinstance(v, np.ndarray) else v) for v in vals]
+    out = f(*args)
+    if not isinstance(out, Tensor):
+        out = Tensor(np.asarray(out, dtype=float))
+    return out
+
+
+def _replace(values: list[Any], i: int, z: np.ndarray) -> list[Any]:
+    vals = list(values)
+    vals[i] = z
+    return vals
+
+
+def _shift(values: list[Any], diff: list[int], direction: list[np.ndarray], t: Any) -> list[Any]:
+    vals = list(values)
+    for i, d in zip(diff, direction):
+        vals[i] = values[i] + float(t) * d
+    return vals
+
+
+def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float, what: str) -> None:
+    analytic = np.asarray(analytic, dtype=float)
+    numeric = np.asarray(numeric, dtype=float)
+    if analytic.shape != numeric.shape:
+        raise GradcheckError(f"gradcheck: {what} has shape {analytic.shape}, expected {numeric.shape}")
+    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN on either side is a failure
+    if excess.size == 0 or not np.any(excess > 0):
+        return
+    idx = np.unravel_index(int(np.argmax(excess)), excess.shape)
+    a, n = analytic[idx], numeric[idx]
+    raise GradcheckError(
+        f"gradcheck: {what} is wrong at index {tuple(int(j) for j in idx)}: analytic {a!r}, "
+        f"numerical {n!r} (|difference| {abs(a - n):.3g} > atol + rtol*|numerical| = {atol + rtol * abs(n):.3g})")

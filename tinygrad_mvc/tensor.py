@@ -1,0 +1,364 @@
+"""The Tensor: a NumPy array that remembers how it was made.
+
+A Tensor holds ``data`` (a NumPy array), ``grad``, ``requires_grad`` and, when it is the result of
+an op on Tensors that require grad, the op and its inputs. Its operators and methods are sugar over
+the primitives of :mod:`tinygrad_mvc.ops`, where every derivative rule lives.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["Tensor"]
+
+Axis = int | tuple[int, ...] | None
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    Tensor([2., 4., 6.])
+    """
+
+    # _node is None for leaves, else (op, inputs, kwargs, creation number); inputs and kwargs
+    # become None when backward frees the graph.
+    __slots__ = ("data", "grad", "requires_grad", "name", "_node", "__weakref__")
+    # Makes ``ndarray <op> Tensor`` defer to the Tensor (see __array_ufunc__).
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        try:
+            arr = np.array(data, dtype=dtype)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"Tensor: cannot make an array from {type(data).__name__}: {e}") from e
+        if arr.dtype == object:
+            raise TypeError("Tensor: data must be numbers, not objects (to join Tensors use tg.stack or "
+                            "tg.concatenate)")
+        if dtype is None and arr.dtype.kind in "biu":
+            arr = arr.astype(np.float64)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(f"Tensor: requires_grad=True needs a floating dtype, got {arr.dtype}")
+        self.data = arr
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self._node: tuple[Any, tuple[Any, ...] | None, dict[str, Any] | None, int] | None = None
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op that recorded a graph."""
+        return self._node is None
+
+    @property
+    def op(self) -> str | None:
+        """Name of the op that produced this tensor (None for leaves)."""
+        return None if self._node is None else self._node[0].name
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.transpose(self)
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A Tensor sharing this data, cut from the graph."""
+        return _wrap(self.data)
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+        """Accumulate gradients of this tensor into ``.grad`` of every leaf that requires grad.
+
+        A non-scalar tensor needs ``gradient`` (same shape). The graph is freed afterwards unless
+        ``retain_graph=True``; ``create_graph=True`` makes the gradients differentiable.
+
+        >>> x = Tensor(3.0, requires_grad=True)
+        >>> (x ** 2).backward()
+        >>> x.grad.item()
+        6.0
+        """
+        _engine.backward(self, gradient, retain_graph, create_graph)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf in place and return it."""
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: needs a floating dtype, got {self.data.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def astype(self, dtype: Any) -> Tensor:
+        return _ops.astype(self, np.dtype(dtype))
+
+    # ------------------------------------------------------------------ NumPy interop
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _interop.array_function(func, args, kwargs)
+
+    # ------------------------------------------------------------------ Python protocol
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = ""
+        if self.data.dtype != np.float64:
+            extra += f", dtype={self.data.dtype}"
+        if self._node is not None:
+            extra += f", op={self._node[0].name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"Tensor({body}{extra})"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    __hash__ = object.__hash__  # identity: __eq__ is elementwise
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError("Tensors are immutable (the graph holds them); build a new one with tg.where or "
+                        "tg.concatenate, or write to t.data to change a parameter outside the graph")
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    # Comparisons carry no gradient.
+    def __lt__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.less(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _ops.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _ops.greater(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _ops.greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.equal(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.not_equal(self, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _ops.logical_or(self, other)
+
+    def __invert__(self) -> Tensor:
+        return _ops.logical_not(self)
+
+    # ------------------------------------------------------------------ elementwise
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def tan(self) -> Tensor:
+        return _ops.tan(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def softplus(self) -> Tensor:
+        return _ops.softplus(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
+        return _ops.clip(self, lo, hi)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return _ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: Axis = -1) -> Tensor:
+        return _ops.softmax(self, axis=axis)
+
+    def log_softmax(self, axis: Axis = -1) -> Tensor:
+        return _ops.log_softmax(self, axis=axis)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, _shape_arg(shape))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return _ops.transpose(self, _shape_arg(axes) if axes else None)
+
+    def flatten(self) -> Tensor:
+        return _ops.reshape(self, (-1,))
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        return _ops.squeeze(self, axis)
+
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
+        return _ops.expand_dims(self, axis)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _ops.broadcast_to(self, tuple(shape))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, _ops.normalize_index(index))
+
+
+def _shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+_new = object.__new__
+
+
+def _wrap(data: Any) -> Tensor:
+    """A graph-less Tensor around an array, without the checks of ``Tensor()`` (internal hot path)."""
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = False
+    t.name = None
+    t._node = None
+    return t
+
+
+# Bound at the end of package import (ops and interop import this module).
+from . import engine as _engine  # noqa: E402
+from . import interop as _interop  # noqa: E402
+from . import ops as _ops  # noqa: E402
