@@ -20,11 +20,41 @@ from .creation import arange, as_rng, eye, full, linspace, ones, rand, randn, te
 from .engine import Primitive, detect_anomaly, enable_grad, is_grad_enabled, no_grad, primitive
 from .gradcheck import GradcheckError, gradcheck
 from .ops import (
-    abs, astype, clip, concatenate, cos, exp, expand_dims, log, log_softmax, logsumexp, max, maximum, mean,
-    min, minimum, prod, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sum, tan, tanh,
-    transpose, var, where,
+    abs,
+    astype,
+    broadcast_to,
+    clip,
+    concatenate,
+    cos,
+    exp,
+    expand_dims,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    prod,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    softplus,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    tan,
+    tanh,
+    transpose,
+    var,
+    where,
 )
-from .ops import broadcast_to, sign, matmul
 from .tensor import Tensor
 
 __version__ = "0.1.0"

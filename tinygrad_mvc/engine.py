@@ -16,7 +16,8 @@ import contextlib
 import functools
 import heapq
 import itertools
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -50,15 +51,20 @@ class Primitive:
     8.0
     """
 
-    __slots__ = ("fun", "name", "vjps", "vjp_argnum", "elementwise", "differentiable", "zero_mask", "__dict__")
+    __slots__ = ("fun", "name", "vjps", "vjp_argnum", "elementwise", "structural", "differentiable", "zero_mask",
+                 "__dict__")
 
     def __init__(self, fun: Callable[..., Any], name: str | None = None, *, elementwise: bool = False,
-                 differentiable: bool = True) -> None:
+                 structural: bool = False, differentiable: bool = True) -> None:
         self.fun = fun
         self.name = name or getattr(fun, "__name__", "primitive")
         self.vjps: tuple[Rule | None, ...] = ()
         self.vjp_argnum: Callable[..., Any] | None = None
+        # elementwise: out[i] depends on inputs at i only (after broadcasting).
+        # structural: the rules only move, copy or sum entries of g (reshape, indexing, sum...).
+        # The engine uses both to keep known-zero gradient entries zero below a ``where``.
         self.elementwise = elementwise
+        self.structural = structural
         self.differentiable = differentiable
         # For ops like ``where``: zero_mask(argnum, args, out_shape) -> boolean mask of the entries
         # whose gradient is structurally zero, so NaN/Inf there cannot leak (see backward()).
@@ -237,8 +243,13 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool | None = Non
     g = _initial_gradient(root, gradient, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    with _set_grad_enabled(create_graph):
-        _run_backward(root, g, create_graph, retain_graph)
+    global _anomaly
+    check, _anomaly = _anomaly, False  # ops inside rules are checked as the node's backward, not as forwards
+    try:
+        with _set_grad_enabled(create_graph):
+            _run_backward(root, g, create_graph, retain_graph, check)
+    finally:
+        _anomaly = check
 
 
 def _initial_gradient(root: Tensor, gradient: Any, create_graph: bool) -> Tensor:
@@ -264,7 +275,7 @@ def _freed_error(op: Primitive) -> RuntimeError:
         f"pass retain_graph=True to that earlier backward() to backpropagate through it again")
 
 
-def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: bool) -> None:
+def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: bool, check: bool) -> None:
     """Apply the rules in reverse creation order, which is a topological order of the graph.
 
     A max-heap on the creation number hands out each node only after every node that uses it, with
@@ -305,13 +316,14 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
                 zeros = None
             if ga is None:
                 continue
-            if _anomaly:
+            if check:
                 _check_backward(op.name, i, g, ga)
             # The one place where broadcasting is undone and dtypes are matched.
             gdata, adata = ga.data, a.data
             if gdata.shape != adata.shape:
                 ga = sum_to(ga, adata.shape)
-                zeros = None
+                if zeros is not None:
+                    zeros = _sum_to_mask(zeros, adata.shape)
             if gdata.dtype is not adata.dtype and gdata.dtype != adata.dtype:
                 ga = cast(ga, adata.dtype)
             k = id(a)
@@ -341,19 +353,35 @@ def _masked_rule(rule: Rule, op: Primitive, i: int, g: Tensor, t: Tensor, args: 
     """Run a rule where some entries of the gradient are structurally zero (below a ``where``).
 
     Those entries must stay exactly zero even where the rule's local derivative is NaN or Inf
-    (``0 * inf``), so the unselected branch of a ``where`` never leaks into the gradient.
-    Returns the gradient and the mask of zero entries to hand on to the input.
+    (``0 * inf``), so the unselected branch of a ``where`` never leaks into the gradient. An entry
+    of an input's gradient is structurally zero when every contribution to it is: elementwise ops
+    keep the mask, structural ops move it the way their rule moves ``g``. Returns the gradient and
+    the mask of zero entries to hand on to the input (None when nothing is known).
     """
     from .ops import where
 
     zeros = op.zero_mask(i, args, t.data.shape) if op.zero_mask is not None else None
-    if mask is None or not op.elementwise:
+    if mask is None:
         return rule(g, t, *args, **kwargs), zeros
-    with np.errstate(all="ignore"):
-        ga = rule(g, t, *args, **kwargs)
-    if ga is not None:
-        ga = where(mask, 0.0, ga)
-    return ga, (mask if zeros is None else zeros | mask)
+    if op.elementwise:
+        with np.errstate(all="ignore"):
+            ga = rule(g, t, *args, **kwargs)
+        if ga is not None:
+            ga = where(mask, 0.0, ga)
+        return ga, (mask if zeros is None else zeros | mask)
+    ga = rule(g, t, *args, **kwargs)
+    if op.structural and ga is not None:
+        with _set_grad_enabled(False):
+            live = rule(_wrap((~mask).astype(np.float64)), t, *args, **kwargs)
+        return ga, live.data == 0
+    return ga, None
+
+
+def _sum_to_mask(zeros: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The known-zero entries after summing a gradient down to ``shape`` (all summed entries zero)."""
+    from .ops import _sum_to
+
+    return _sum_to((~zeros).astype(np.int64), shape) == 0
 
 
 def _merge_mask(masks: dict[int, np.ndarray], k: int, zeros: np.ndarray | None) -> None:

@@ -13,7 +13,8 @@ array([2., 4.])
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ METHODS = ("forward", "backward", "central", "complex")
 Fn = Callable[[np.ndarray], np.ndarray]
 
 
-def default_step(method: str, dtype: np.dtype = np.dtype(np.float64), order: int = 1) -> float:
+def default_step(method: str, dtype: Any = np.float64, order: int = 1) -> float:
     """The step that minimises truncation plus round-off error, before scaling by ``max(1, |x|)``.
 
     With machine epsilon ``eps``: ``eps**(1/2)`` for one-sided differences, ``eps**(1/3)`` for

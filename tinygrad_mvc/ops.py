@@ -11,7 +11,8 @@ Conventions at kinks (the one place they are written down):
 - ``relu'(0) = 0``, ``abs'(0) = 0`` (``sign(0) = 0``);
 - ``clip(x, lo, hi)`` passes the gradient where ``lo <= x <= hi``;
 - ``where(c, a, b)`` sends exact zeros to the unselected branch, and the engine keeps NaN/Inf made
-  by that branch's own rules out of the gradient;
+  by that branch's own rules out of the gradient (through elementwise ops, and through ops marked
+  ``structural``, whose rules only move, copy or sum entries of ``g``);
 - ``prod`` is exact at zeros for first derivatives (``d prod / d x_i`` with one zero entry is the
   product of the others); its second derivative at exact zeros is not;
 - ``logsumexp`` of a slice of all ``-inf`` is ``-inf``, and its gradient there is 0.
@@ -19,7 +20,8 @@ Conventions at kinks (the one place they are written down):
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +32,9 @@ TABLE: dict[str, Primitive] = {}
 """Every built-in primitive by name: the one registry of ops and their rules."""
 
 
-def op(fun: Callable[..., Any], name: str, *, elementwise: bool = False, differentiable: bool = True) -> Primitive:
-    prim = Primitive(fun, name, elementwise=elementwise, differentiable=differentiable)
+def op(fun: Callable[..., Any], name: str, *, elementwise: bool = False, structural: bool = False,
+       differentiable: bool = True) -> Primitive:
+    prim = Primitive(fun, name, elementwise=elementwise, structural=structural, differentiable=differentiable)
     TABLE[name] = prim
     return prim
 
@@ -106,7 +109,7 @@ tanh.defvjp(lambda g, out, x: tanh_grad(g, out))  # g * (1 - out**2), fused belo
 
 def _times_into(g: np.ndarray, t: Any) -> np.ndarray:
     """``g * t``, written into the temporary ``t`` when it is an array of the result's shape and dtype."""
-    if type(t) is np.ndarray and t.shape == np.shape(g) and t.dtype == np.result_type(g, t):
+    if type(t) is np.ndarray and type(g) is np.ndarray and t.shape == g.shape and t.dtype == g.dtype:
         return np.multiply(g, t, out=t)
     return g * t
 
@@ -186,7 +189,13 @@ div.defvjp(lambda g, out, x, y: g / y,
            lambda g, out, x, y: -g * out / y)
 
 pow = op(np.power, "pow", elementwise=True)
-pow.defvjp(lambda g, out, x, y: g * y * x ** (y - 1),
+def _pow_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor | None:
+    if not isinstance(y, Tensor) and np.all(np.asarray(y) == 0):
+        return None  # x**0 is constant; x**(0 - 1) would turn 0 * inf into NaN at x = 0
+    return g * y * x ** (y - 1)
+
+
+pow.defvjp(_pow_vjp_x,
            # d/dy x^y = x^y log x; at x = 0 the term is 0 (out is 0 there for y > 0)
            lambda g, out, x, y: g * out * log(where(x == 0, 1.0, x)))
 
@@ -221,11 +230,11 @@ where.zero_mask = _where_zero_mask
 # =============================================================================== reductions
 # Each rule reshapes g to the input's rank with 1s at the reduced axes (_keep), then broadcasts.
 
-sum = op(lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims), "sum")
+sum = op(lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims), "sum", structural=True)
 sum.defvjp(lambda g, out, x, axis=None, keepdims=False:
            broadcast_to(_keep(g, x.shape, axis, keepdims), x.shape))
 
-mean = op(lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims), "mean")
+mean = op(lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims), "mean", structural=True)
 mean.defvjp(lambda g, out, x, axis=None, keepdims=False:
             broadcast_to(_keep(g, x.shape, axis, keepdims) / _count(x.shape, axis), x.shape))
 
@@ -297,14 +306,14 @@ log_softmax.defvjp(lambda g, out, x, axis=-1: g - exp(out) * g.sum(axis=axis, ke
 
 # =============================================================================== shape
 
-reshape = op(lambda x, shape: np.reshape(x, shape), "reshape")
+reshape = op(lambda x, shape: np.reshape(x, shape), "reshape", structural=True)
 reshape.defvjp(lambda g, out, x, shape: reshape(g, x.shape))
 
-transpose = op(lambda x, axes=None: np.transpose(x, axes), "transpose")
+transpose = op(lambda x, axes=None: np.transpose(x, axes), "transpose", structural=True)
 transpose.defvjp(lambda g, out, x, axes=None:
-                 transpose(g, None if axes is None else tuple(np.argsort(axes))))
+                 transpose(g, None if axes is None else tuple(np.argsort([a % x.ndim for a in axes]))))
 
-broadcast_to = op(lambda x, shape: np.broadcast_to(x, shape), "broadcast_to")
+broadcast_to = op(lambda x, shape: np.broadcast_to(x, shape), "broadcast_to", structural=True)
 broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, x.shape))
 
 
@@ -320,10 +329,10 @@ def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return x
 
 
-sum_to = op(_sum_to, "sum_to")
+sum_to = op(_sum_to, "sum_to", structural=True)
 sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, x.shape))
 
-cast = op(lambda x, dtype: x.astype(dtype, copy=False), "cast")
+cast = op(lambda x, dtype: x.astype(dtype, copy=False), "cast", structural=True)
 cast.defvjp(lambda g, out, x, dtype: cast(g, x.dtype))
 
 
@@ -341,10 +350,10 @@ def _index_add(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     return z
 
 
-getitem = op(lambda x, index: x[index], "getitem")
+getitem = op(lambda x, index: x[index], "getitem", structural=True)
 getitem.defvjp(lambda g, out, x, index: index_add(g, index, x.shape))
 
-index_add = op(_index_add, "index_add")
+index_add = op(_index_add, "index_add", structural=True)
 index_add.defvjp(lambda g, out, x, index, shape: getitem(g, index))
 
 
@@ -355,10 +364,10 @@ def _concatenate_vjp(argnum: int, g: Tensor, out: Tensor, *xs: Any, axis: int = 
     return getitem(g, (slice(None),) * ax + (slice(start, stop),))
 
 
-concatenate_ = op(lambda *xs, axis=0: np.concatenate(xs, axis=axis), "concatenate")
+concatenate_ = op(lambda *xs, axis=0: np.concatenate(xs, axis=axis), "concatenate", structural=True)
 concatenate_.defvjp_argnum(_concatenate_vjp)
 
-stack_ = op(lambda *xs, axis=0: np.stack(xs, axis=axis), "stack")
+stack_ = op(lambda *xs, axis=0: np.stack(xs, axis=axis), "stack", structural=True)
 stack_.defvjp_argnum(lambda argnum, g, out, *xs, axis=0:
                      getitem(g, (slice(None),) * (axis % out.ndim) + (argnum,)))
 
@@ -366,7 +375,8 @@ stack_.defvjp_argnum(lambda argnum, g, out, *xs, axis=0:
 # =============================================================================== linear algebra
 
 def _swap(a: Any) -> Any:
-    return transpose(a, tuple(range(len(_shape(a)) - 2)) + (-1, -2))
+    n = len(_shape(a))
+    return transpose(a, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor:

@@ -7,7 +7,8 @@ the primitives of :mod:`tinygrad_mvc.ops`, where every derivative rule lives.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,9 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
+        elif isinstance(data, (list, tuple)) and _contains_tensor(data):
+            raise TypeError("Tensor: data is a list holding Tensors, which would cut them from the graph; "
+                            "join Tensors with tg.stack or tg.concatenate")
         try:
             arr = np.array(data, dtype=dtype)
         except (TypeError, ValueError) as e:
@@ -333,6 +337,17 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, _ops.normalize_index(index))
+
+
+def _contains_tensor(items: list[Any] | tuple[Any, ...]) -> bool:
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, Tensor):
+                return True
+            if isinstance(item, (list, tuple)):
+                stack.append(item)
+    return False
 
 
 def _shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:

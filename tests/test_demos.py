@@ -1,0 +1,87 @@
+"""Every ``demos/NAME.py`` runs as ``python demos/NAME.py [--out DIR]``, quickly, and writes valid PNGs.
+
+Also the pieces of the derivatives demo, in process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_mvc.cli import derivatives
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMOS = sorted((ROOT / "demos").glob("*.py"))
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_demo(script: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, str(script), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=180, stdin=subprocess.DEVNULL)
+
+
+def assert_valid_png(path: Path) -> None:
+    from matplotlib.image import imread
+
+    assert path.is_file(), f"{path} was not written"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE, f"{path} is not a PNG file"
+    image = imread(path)
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100, f"{path}: image {image.shape}"
+
+
+def test_there_are_demos():
+    assert DEMOS, f"no demos in {ROOT / 'demos'}"
+
+
+@pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)
+def test_demo_writes_the_pngs_it_reports(script, tmp_path):
+    out = tmp_path / "out"
+    proc = run_demo(script, "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    reported = [Path(line[len("wrote "):]) for line in proc.stdout.splitlines() if line.startswith("wrote ")]
+    pngs = sorted(out.rglob("*.png"))
+    assert pngs, f"{script.name} wrote no PNG into {out}"
+    assert sorted(p.resolve() for p in reported) == [p.resolve() for p in pngs], "every PNG is reported, and only those"
+    for path in pngs:
+        assert_valid_png(path)
+
+
+@pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)
+def test_demo_default_out_and_help(script, tmp_path):
+    assert run_demo(script, "--help").returncode == 0
+    proc = run_demo(script, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pngs = list((tmp_path / "tinygrad_mvc_out" / script.stem).glob("*.png"))
+    assert pngs, f"{script.name} without --out wrote nothing into ./tinygrad_mvc_out/{script.stem}"
+
+
+# --------------------------------------------------------------------------- the derivatives demo, in process
+
+def test_autodiff_derivatives_of_a_cubic():
+    values = derivatives.autodiff_derivatives(lambda t: t * t * t, np.array([2.0, -1.0]))
+    np.testing.assert_array_equal(np.array(values), [[8.0, -1.0], [12.0, 3.0], [12.0, -6.0], [6.0, 6.0]])
+
+
+def test_derivatives_match_formulas_and_differences():
+    x = np.linspace(-5.0, 5.0, 41)
+    ad = derivatives.autodiff_derivatives(derivatives.f, x)
+    exact = derivatives.analytic(x)
+    fd = derivatives.finite_diff_derivatives(derivatives.f, x)
+    for k in range(4):
+        np.testing.assert_allclose(ad[k], exact[k], rtol=0, atol=1e-13)
+    for k in range(3):
+        np.testing.assert_allclose(ad[k + 1], fd[k], rtol=0, atol=1e-7)
+
+
+def test_derivatives_job_reports_failure_on_a_wrong_derivative(tmp_path, monkeypatch):
+    # A formula off by a little must make the job fail (exit code 1), not just plot it.
+    right = derivatives.analytic
+    monkeypatch.setattr(derivatives, "analytic", lambda x: [v + 1e-6 for v in right(x)])
+    result = derivatives.run(tmp_path, n=21)
+    assert not result.ok and "disagree" in result.failure

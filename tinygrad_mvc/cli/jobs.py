@@ -1,0 +1,73 @@
+"""What the demo scripts and ``tinygrad-mvc demo`` share: a job writes figures into a folder and reports.
+
+A *job* is a function ``job(out_dir: Path) -> JobResult``. ``demos/NAME.py`` runs one through
+:func:`script_main` (which gives it the ``--out DIR`` option, default ``./tinygrad_mvc_out/NAME``);
+the ``demo`` subcommand runs the same function, so no demo code is written twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["JobResult", "OUT_ROOT", "default_out", "prepare_out", "report", "script_main"]
+
+OUT_ROOT = Path("tinygrad_mvc_out")
+"""Where output goes unless ``--out`` says otherwise (relative to the current directory)."""
+
+
+@dataclass
+class JobResult:
+    """What a job did: the files it wrote, lines of summary to print, and whether its checks passed."""
+
+    name: str
+    files: list[Path] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+    ok: bool = True
+    failure: str = ""
+
+
+def default_out(name: str) -> Path:
+    """``./tinygrad_mvc_out/NAME``."""
+    return OUT_ROOT / name
+
+
+def prepare_out(out_dir: Path | str) -> Path:
+    """Create ``out_dir`` (and its parents); a clear ``OSError`` if that is impossible."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out}: exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def report(result: JobResult, file: object = None) -> int:
+    """Print a job's summary and the files it wrote; return its exit code (0, or 1 if a check failed)."""
+    out = sys.stdout if file is None else file
+    for line in result.summary:
+        print(line, file=out)
+    for path in result.files:
+        print(f"wrote {path}", file=out)
+    if not result.ok:
+        print(f"{result.name}: FAILED: {result.failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def script_main(name: str, job: Callable[[Path], JobResult], description: str,
+                argv: Sequence[str] | None = None) -> int:
+    """The ``main`` of ``demos/NAME.py``: ``python demos/NAME.py [--out DIR]``; returns the exit code."""
+    parser = argparse.ArgumentParser(prog=f"demos/{name}.py", description=description)
+    parser.add_argument("--out", type=Path, default=default_out(name), metavar="DIR",
+                        help=f"folder for the figures (default: ./{default_out(name)})")
+    args = parser.parse_args(argv)
+    try:
+        out = prepare_out(args.out)
+    except OSError as e:
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        return 1
+    # Other errors keep their traceback here: a demo script is code to read and debug.
+    return report(job(out))
