@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.special
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import (
     arrays,
@@ -272,6 +272,7 @@ REDUCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@settings(max_examples=2 * settings.default.max_examples)  # axis and keepdims multiply the cases
 @given(data=st.data())
 def test_reduction(name: str, data: Any) -> None:
     reference, domain = REDUCTIONS[name]
@@ -287,6 +288,26 @@ def test_reduction(name: str, data: Any) -> None:
     np.testing.assert_allclose(by_function.data, expected, rtol=1e-12, atol=1e-12)
     check(lambda a: getattr(a, name)(axis=axis, keepdims=keepdims), x)
     check(lambda a: getattr(tg, name)(a, axis=axis, keepdims=keepdims), x)
+
+
+# A fixed grid as well: small random samples favour 0-d and 1-D shapes, where every axis choice is the same.
+AXIS_GRID = [None, 0, 1, -1, (0, 2), (-1, -3), (2, 0, 1)]
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", AXIS_GRID, ids=str)
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_axis_grid(name: str, axis: Any, keepdims: bool) -> None:
+    reference, domain = REDUCTIONS[name]
+    rng = np.random.default_rng(11)
+    x = rng.permutation(24).reshape(2, 3, 4) / 10 - 1.15  # distinct, none at 0
+    if name == "prod":
+        x = np.sign(x) * (0.7 + np.abs(x) / 2)
+    expected = np.asarray(reference(x, axis=axis, keepdims=keepdims))
+    out = getattr(Tensor(x), name)(axis=axis, keepdims=keepdims)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    check(lambda a: getattr(a, name)(axis=axis, keepdims=keepdims), x)
 
 
 @pytest.mark.parametrize("ddof", [0, 1])
@@ -322,6 +343,15 @@ def test_softmax(name: str, data: Any) -> None:
     np.testing.assert_allclose(getattr(Tensor(x), name)(axis=axis).data, expected, rtol=1e-12, atol=1e-14)
     check(lambda a: getattr(a, name)(axis=axis), x)
     check(lambda a: getattr(tg, name)(a, axis=axis), x)
+
+
+@pytest.mark.parametrize("axis", AXIS_GRID, ids=str)
+@pytest.mark.parametrize("name", sorted(SOFTMAXES))
+def test_softmax_axis_grid(name: str, axis: Any) -> None:
+    x = np.random.default_rng(12).uniform(-3.0, 3.0, (2, 3, 4))
+    np.testing.assert_allclose(getattr(Tensor(x), name)(axis=axis).data, SOFTMAXES[name](x, axis=axis), rtol=1e-12,
+                               atol=1e-14)
+    check(lambda a: getattr(a, name)(axis=axis), x)
 
 
 def test_softmax_default_axis_is_last() -> None:
@@ -660,6 +690,16 @@ def test_prod_gradient_with_zeros() -> None:
                                   [[0.0, 2.0], [4.0, 3.0]])
 
 
+def test_pow_at_zero_base() -> None:
+    """``x**0`` is constant (no ``0 * inf``), and ``d/dy 0**y = 0`` for ``y > 0``."""
+    np.testing.assert_array_equal(grads(lambda x: x ** 0, [0.0, 2.0])[0], [0.0, 0.0])
+    np.testing.assert_array_equal(grads(lambda x: x ** 2, [0.0, -1.5])[0], [0.0, -3.0])
+    np.testing.assert_array_equal(grads(lambda x: x ** 1, [0.0, 3.0])[0], [1.0, 1.0])
+    gb, ge = grads(lambda b, e: b ** e, [0.0, 0.0], [2.0, 3.0])
+    np.testing.assert_array_equal(gb, [0.0, 0.0])
+    np.testing.assert_array_equal(ge, [0.0, 0.0])
+
+
 # =============================================================================== where never leaks
 
 # Each case: f(x) whose unselected branch is NaN or Inf (or has an infinite derivative) at some x,
@@ -682,6 +722,18 @@ WHERE_CASES = {
     "unselected branch broadcast": (
         lambda x: tg.where(np.array([[True, False, True], [True, False, True]]), tg.sqrt(x), 0.0),
         [1.0, 0.0, 4.0], [1.0, 0.0, 0.5]),
+    "unselected branch concatenated": (
+        lambda x: tg.where(np.array([False, False, True, True]), tg.concatenate([tg.log(x[:1]), tg.sqrt(x[1:])]), 0.0),
+        [-1.0, -1.0, 1.0, 4.0], [0.0, 0.0, 0.5, 0.25]),
+    "unselected branch stacked": (
+        lambda x: tg.where(np.array([[True, False, True]] * 2), tg.stack([tg.sqrt(x), tg.log(x)]), 0.0),
+        [1.0, -1.0, 4.0], [1.5, 0.0, 0.5]),
+    "unselected branch summed": (
+        lambda x: tg.where(x > 0, (tg.sqrt(x)[:, None] * np.ones((1, 2))).sum(axis=1), 0.0),
+        [1.0, -1.0, 0.0], [1.0, 0.0, 0.0]),
+    "product of wheres": (lambda x: tg.where(x > 0, tg.sqrt(x), 0.0) * tg.where(x > 0, tg.log(x), 1.0),
+                          [1.0, -1.0, 0.0], [1.0, 0.0, 0.0]),
+    "sin(x)/x": (lambda x: tg.where(x != 0, tg.sin(x) / x, 1.0), [0.0, np.pi], [0.0, -1 / np.pi]),
 }
 
 
@@ -691,7 +743,7 @@ def test_where_never_leaks_nan_or_inf(name: str) -> None:
     with np.errstate(all="ignore"):  # the forward pass of the unselected branch makes NaN/Inf
         (g,) = grads(f, x)
     assert np.all(np.isfinite(g)), f"{name}: gradient {g}"
-    np.testing.assert_array_equal(g, expected)
+    np.testing.assert_allclose(g, expected, rtol=1e-14, atol=0)  # zeros exactly
 
 
 def test_where_division_guard_gradients_of_both_inputs() -> None:
@@ -701,11 +753,25 @@ def test_where_division_guard_gradients_of_both_inputs() -> None:
     np.testing.assert_array_equal(gy, [0.0, -0.5, 0.0])
 
 
-def test_where_second_derivative_does_not_leak() -> None:
+WHERE_SECOND = {
+    "sqrt**3": (lambda x: tg.where(x > 0, tg.sqrt(x) ** 3, 0.0), [-1.0, 0.0, 4.0], [0.0, 0.0, 3.0],
+                [0.0, 0.0, 0.375]),
+    "reshaped": (lambda x: tg.where(x > 0, (tg.sqrt(x) ** 3).reshape(3), 0.0), [-1.0, 0.0, 4.0],
+                 [0.0, 0.0, 3.0], [0.0, 0.0, 0.375]),
+    "broadcast": (lambda x: tg.where(np.array([[True, False, True]] * 2), tg.sqrt(x) ** 3, 0.0), [1.0, -1.0, 4.0],
+                  [3.0, 0.0, 6.0], [1.5, 0.0, 0.75]),
+    "indexed with repeats": (lambda x: tg.where(x[[0, 0, 2]] > 0, tg.log(x)[[0, 0, 2]], 0.0), [-1.0, 0.0, 4.0],
+                             [0.0, 0.0, 0.25], [0.0, 0.0, -1 / 16]),
+}
+
+
+@pytest.mark.parametrize("name", list(WHERE_SECOND))
+def test_where_second_derivative_does_not_leak(name: str) -> None:
+    f, x, first, second = WHERE_SECOND[name]
     with np.errstate(all="ignore"):
-        d1, d2 = nth_derivatives(lambda x: tg.where(x > 0, tg.sqrt(x) ** 3, 0.0), [-1.0, 0.0, 4.0], 2)
-    np.testing.assert_array_equal(d1, [0.0, 0.0, 3.0])
-    np.testing.assert_array_equal(d2, [0.0, 0.0, 0.375])
+        d1, d2 = nth_derivatives(f, x, 2)
+    np.testing.assert_array_equal(d1, first)
+    np.testing.assert_array_equal(d2, second)
 
 
 # =============================================================================== numerical stability
