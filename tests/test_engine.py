@@ -223,7 +223,7 @@ def test_deep_chain_without_recursion():
     finally:
         sys.setrecursionlimit(limit)
     np.testing.assert_allclose(x.grad.item(), 2 * c ** n, rtol=1e-10)
-    assert y._node[1] is None
+    assert y._inputs is None
     with pytest.raises(RuntimeError, match="retain_graph"):
         y.backward()
 
@@ -248,7 +248,7 @@ class TestGraphFreed:
         loss.backward()
         # no gc.collect(): freeing the graph must drop the references, not leave cycles for the collector
         assert [r() for r in refs] == [None] * len(refs)
-        assert loss._node is not None and loss._node[1] is None
+        assert loss._op is not None and loss._inputs is None
         assert x.grad is not None
 
     def test_intermediates_kept_with_retain_graph(self):

@@ -33,10 +33,10 @@ def graph_ops(t: Tensor) -> Iterator[Primitive]:
     stack = [t]
     while stack:
         node = stack.pop()
-        if id(node) in seen or node._node is None:
+        if id(node) in seen or node._op is None:
             continue
         seen.add(id(node))
-        prim, args, _, _ = node._node
+        prim, args = node._op, node._inputs
         yield prim
         stack.extend(a for a in (args or ()) if isinstance(a, Tensor))
         for a in args or ():
@@ -49,7 +49,7 @@ def assert_from_table(result: Any, what: str, expected_op: str | None = None) ->
     assert isinstance(result, Tensor), f"{what} returned {type(result).__name__}, not a Tensor"
     assert result.requires_grad, f"{what} dropped requires_grad"
     assert result.op in ops.TABLE, f"{what} was made by op {result.op!r}, which is not in ops.TABLE"
-    assert result._node[0] is ops.TABLE[result.op], f"{what}: {result._node[0]!r} is not TABLE[{result.op!r}]"
+    assert result._op is ops.TABLE[result.op], f"{what}: {result._op!r} is not TABLE[{result.op!r}]"
     if expected_op is not None:
         assert result.op == expected_op, f"{what} was made by {result.op!r}, expected {expected_op!r}"
     names = set()

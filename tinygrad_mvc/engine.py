@@ -27,7 +27,8 @@ _new = object.__new__
 # Creation order is a topological order: an op's inputs always exist before its output.
 _sequence = itertools.count(1)
 
-__all__ = ["Primitive", "primitive", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward"]
+__all__ = ["Primitive", "UnaryPrimitive", "BinaryPrimitive", "primitive",
+           "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward"]
 
 # Module globals rather than attributes on an object: the hot path reads them with one LOAD_GLOBAL.
 _grad_enabled = True
@@ -82,44 +83,23 @@ class Primitive:
         return self
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
-        # The hot path of the whole framework: one and two inputs without keywords are unrolled.
         record = False
-        n = len(args)
-        if n == 2 and not kwargs:
-            x, y = args
-            if isinstance(x, Tensor):
-                record = x.requires_grad
-                x = x.data
-            if isinstance(y, Tensor):
-                record = record or y.requires_grad
-                y = y.data
-            try:
-                out = self.fun(x, y)
-            except (ValueError, IndexError, TypeError) as e:
-                raise _describe_failure(self.name, e, (x, y)) from e
-        elif n == 1 and not kwargs:
-            x = args[0]
-            if isinstance(x, Tensor):
-                record = x.requires_grad
-                x = x.data
-            try:
-                out = self.fun(x)
-            except (ValueError, IndexError, TypeError) as e:
-                raise _describe_failure(self.name, e, (x,)) from e
-        else:
-            raw = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    raw.append(a.data)
-                    record = record or a.requires_grad
-                else:
-                    raw.append(a)
-            try:
-                out = self.fun(*raw, **kwargs)
-            except (ValueError, IndexError, TypeError) as e:
-                raise _describe_failure(self.name, e, raw) from e
+        raw = []
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                record = record or a.requires_grad
+            else:
+                raw.append(a)
+        try:
+            out = self.fun(*raw, **kwargs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _describe_failure(self.name, e, raw) from e
         if _anomaly:
             _check_forward(self.name, out, args)
+        return self._result(out, record, args, kwargs)
+
+    def _result(self, out: Any, record: bool, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _new(Tensor)
@@ -128,10 +108,13 @@ class Primitive:
         t.name = None
         if record and _grad_enabled and self.differentiable:
             t.requires_grad = True
-            t._node = (self, args, kwargs, next(_sequence))
+            t._op = self
+            t._inputs = args
+            t._kwargs = kwargs
+            t._seq = next(_sequence)
         else:
             t.requires_grad = False
-            t._node = None
+            t._op = None
         return t
 
     def rule(self, argnum: int) -> Callable[..., Any]:
@@ -146,6 +129,86 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+# The ops of the table with one or two array inputs and no options: their calls are the
+# framework's hot path, so the argument handling and the result are written out in full here
+# (no *args tuple, no **kwargs dict, no helper call), which saves about a sixth of an op's cost.
+
+_NO_KWARGS: dict[str, Any] = {}
+
+
+class UnaryPrimitive(Primitive):
+    """A :class:`Primitive` of exactly one input and no keyword options."""
+
+    __slots__ = ()
+
+    def __call__(self, x: Any) -> Tensor:  # type: ignore[override]
+        arg = x
+        record = False
+        if isinstance(x, Tensor):
+            record = x.requires_grad
+            x = x.data
+        try:
+            out = self.fun(x)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _describe_failure(self.name, e, (x,)) from e
+        if _anomaly:
+            _check_forward(self.name, out, (arg,))
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t.data = out
+        t.grad = None
+        t.name = None
+        if record and _grad_enabled and self.differentiable:
+            t.requires_grad = True
+            t._op = self
+            t._inputs = (arg,)
+            t._kwargs = _NO_KWARGS
+            t._seq = next(_sequence)
+        else:
+            t.requires_grad = False
+            t._op = None
+        return t
+
+
+class BinaryPrimitive(Primitive):
+    """A :class:`Primitive` of exactly two inputs and no keyword options."""
+
+    __slots__ = ()
+
+    def __call__(self, x: Any, y: Any) -> Tensor:  # type: ignore[override]
+        args = (x, y)
+        record = False
+        if isinstance(x, Tensor):
+            record = x.requires_grad
+            x = x.data
+        if isinstance(y, Tensor):
+            record = record or y.requires_grad
+            y = y.data
+        try:
+            out = self.fun(x, y)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _describe_failure(self.name, e, (x, y)) from e
+        if _anomaly:
+            _check_forward(self.name, out, args)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t.data = out
+        t.grad = None
+        t.name = None
+        if record and _grad_enabled and self.differentiable:
+            t.requires_grad = True
+            t._op = self
+            t._inputs = args
+            t._kwargs = _NO_KWARGS
+            t._seq = next(_sequence)
+        else:
+            t.requires_grad = False
+            t._op = None
+        return t
 
 
 def primitive(fun: Callable[..., Any] | None = None, *, name: str | None = None,
@@ -289,20 +352,24 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
     # id -> boolean mask of entries known to be exactly zero (from ``where``); see Primitive.zero_mask.
     masks: dict[int, np.ndarray] = {}
     heap: list[tuple[int, Tensor]] = []
-    if root._node is None:
+    if root._op is None:
         leaves.append(root)
     else:
-        heap.append((-root._node[3], root))
+        heap.append((-root._seq, root))
     pop, push = heapq.heappop, heapq.heappush
     while heap:
         t = pop(heap)[1]
-        op, args, kwargs, seq = t._node
+        op, args, kwargs = t._op, t._inputs, t._kwargs
         if args is None:
             raise _freed_error(op)
         g = grads.pop(id(t))
         rules = op.vjps
-        mask = masks.pop(id(t), None) if masks else None
-        special = mask is not None or op.zero_mask is not None
+        if masks:
+            mask = masks.pop(id(t), None)
+            special = mask is not None or op.zero_mask is not None
+        else:
+            mask = None
+            special = op.zero_mask is not None
         for i, a in enumerate(args):
             if not (isinstance(a, Tensor) and a.requires_grad):
                 continue
@@ -330,11 +397,10 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
             prev = grads.get(k)
             if prev is None:
                 grads[k] = ga
-                node = a._node
-                if node is None:
+                if a._op is None:
                     leaves.append(a)
                 else:
-                    push(heap, (-node[3], a))
+                    push(heap, (-a._seq, a))
                 if zeros is not None:
                     masks[k] = zeros
             else:
@@ -342,7 +408,7 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
                 if masks:
                     _merge_mask(masks, k, zeros)
         if not retain_graph:
-            t._node = (op, None, None, seq)
+            t._inputs = t._kwargs = None
     handed_out: set[int] = set()
     for leaf in leaves:
         _accumulate_leaf(leaf, grads.pop(id(leaf)), create_graph, handed_out)

@@ -25,16 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Primitive
+from .engine import BinaryPrimitive, Primitive, UnaryPrimitive
 from .tensor import Tensor, _wrap
 
 TABLE: dict[str, Primitive] = {}
 """Every built-in primitive by name: the one registry of ops and their rules."""
 
 
-def op(fun: Callable[..., Any], name: str, *, elementwise: bool = False, structural: bool = False,
-       differentiable: bool = True) -> Primitive:
-    prim = Primitive(fun, name, elementwise=elementwise, structural=structural, differentiable=differentiable)
+def op(fun: Callable[..., Any], name: str, *, arity: int | None = None, elementwise: bool = False,
+       structural: bool = False, differentiable: bool = True) -> Primitive:
+    """Declare a built-in op; ``arity`` 1 or 2 (array inputs only, no options) selects a faster call."""
+    kind = {1: UnaryPrimitive, 2: BinaryPrimitive}.get(arity, Primitive)
+    prim = kind(fun, name, elementwise=elementwise, structural=structural, differentiable=differentiable)
     TABLE[name] = prim
     return prim
 
@@ -68,42 +70,42 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
 # =============================================================================== not differentiable
 # Comparisons and the like: piecewise constant, so their outputs never carry a gradient.
 
-less = op(np.less, "less", differentiable=False)
-less_equal = op(np.less_equal, "less_equal", differentiable=False)
-greater = op(np.greater, "greater", differentiable=False)
-greater_equal = op(np.greater_equal, "greater_equal", differentiable=False)
-equal = op(np.equal, "equal", differentiable=False)
-not_equal = op(np.not_equal, "not_equal", differentiable=False)
-logical_and = op(np.logical_and, "logical_and", differentiable=False)
-logical_or = op(np.logical_or, "logical_or", differentiable=False)
-logical_not = op(np.logical_not, "logical_not", differentiable=False)
-sign = op(np.sign, "sign", differentiable=False)
+less = op(np.less, "less", arity=2, differentiable=False)
+less_equal = op(np.less_equal, "less_equal", arity=2, differentiable=False)
+greater = op(np.greater, "greater", arity=2, differentiable=False)
+greater_equal = op(np.greater_equal, "greater_equal", arity=2, differentiable=False)
+equal = op(np.equal, "equal", arity=2, differentiable=False)
+not_equal = op(np.not_equal, "not_equal", arity=2, differentiable=False)
+logical_and = op(np.logical_and, "logical_and", arity=2, differentiable=False)
+logical_or = op(np.logical_or, "logical_or", arity=2, differentiable=False)
+logical_not = op(np.logical_not, "logical_not", arity=1, differentiable=False)
+sign = op(np.sign, "sign", arity=1, differentiable=False)
 
 
 # =============================================================================== unary
 
-neg = op(np.negative, "neg", elementwise=True)
+neg = op(np.negative, "neg", arity=1, elementwise=True)
 neg.defvjp(lambda g, out, x: -g)
 
-exp = op(np.exp, "exp", elementwise=True)
+exp = op(np.exp, "exp", arity=1, elementwise=True)
 exp.defvjp(lambda g, out, x: g * out)
 
-log = op(np.log, "log", elementwise=True)
+log = op(np.log, "log", arity=1, elementwise=True)
 log.defvjp(lambda g, out, x: g / x)
 
-sqrt = op(np.sqrt, "sqrt", elementwise=True)
+sqrt = op(np.sqrt, "sqrt", arity=1, elementwise=True)
 sqrt.defvjp(lambda g, out, x: g / (2 * out))
 
-sin = op(np.sin, "sin", elementwise=True)
+sin = op(np.sin, "sin", arity=1, elementwise=True)
 sin.defvjp(lambda g, out, x: g * cos(x))
 
-cos = op(np.cos, "cos", elementwise=True)
+cos = op(np.cos, "cos", arity=1, elementwise=True)
 cos.defvjp(lambda g, out, x: -g * sin(x))
 
-tan = op(np.tan, "tan", elementwise=True)
+tan = op(np.tan, "tan", arity=1, elementwise=True)
 tan.defvjp(lambda g, out, x: g * (1 + out * out))
 
-tanh = op(np.tanh, "tanh", elementwise=True)
+tanh = op(np.tanh, "tanh", arity=1, elementwise=True)
 tanh.defvjp(lambda g, out, x: tanh_grad(g, out))  # g * (1 - out**2), fused below
 
 
@@ -121,7 +123,7 @@ def _tanh_grad(g: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 # The derivative of tanh as one op (as PyTorch's tanh_backward): it is the framework's most
 # common rule, and fusing it saves two op dispatches and two temporaries per use.
-tanh_grad = op(_tanh_grad, "tanh_grad", elementwise=True)
+tanh_grad = op(_tanh_grad, "tanh_grad", arity=2, elementwise=True)
 tanh_grad.defvjp(lambda g2, out, g, y: tanh_grad(g2, y),     # d/dg  g (1 - y^2) = 1 - y^2
                  lambda g2, out, g, y: -2 * g2 * g * y)     # d/dy  g (1 - y^2) = -2 g y
 
@@ -131,7 +133,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-sigmoid = op(_sigmoid, "sigmoid", elementwise=True)
+sigmoid = op(_sigmoid, "sigmoid", arity=1, elementwise=True)
 sigmoid.defvjp(lambda g, out, x: sigmoid_grad(g, out))  # g * out * (1 - out), fused below
 
 
@@ -140,17 +142,17 @@ def _sigmoid_grad(g: np.ndarray, y: np.ndarray) -> np.ndarray:
     return _times_into(g, np.multiply(t, y, out=t) if type(t) is np.ndarray else t * y)
 
 
-sigmoid_grad = op(_sigmoid_grad, "sigmoid_grad", elementwise=True)
+sigmoid_grad = op(_sigmoid_grad, "sigmoid_grad", arity=2, elementwise=True)
 sigmoid_grad.defvjp(lambda g2, out, g, y: sigmoid_grad(g2, y),        # d/dg = y (1 - y)
                     lambda g2, out, g, y: g2 * g * (1 - 2 * y))       # d/dy = g (1 - 2y)
 
-relu = op(lambda x: np.maximum(x, 0), "relu", elementwise=True)
+relu = op(lambda x: np.maximum(x, 0), "relu", arity=1, elementwise=True)
 relu.defvjp(lambda g, out, x: g * (x > 0))
 
-softplus = op(lambda x: np.logaddexp(0, x), "softplus", elementwise=True)
+softplus = op(lambda x: np.logaddexp(0, x), "softplus", arity=1, elementwise=True)
 softplus.defvjp(lambda g, out, x: g * sigmoid(x))
 
-abs = op(np.abs, "abs", elementwise=True)
+abs = op(np.abs, "abs", arity=1, elementwise=True)
 abs.defvjp(lambda g, out, x: g * sign(x))
 
 clip = op(lambda x, lo=None, hi=None: np.clip(x, lo, hi), "clip", elementwise=True)
@@ -172,23 +174,23 @@ def _inside(x: Tensor, lo: Any, hi: Any) -> Tensor:
 
 # =============================================================================== binary
 
-add = op(np.add, "add", elementwise=True)
+add = op(np.add, "add", arity=2, elementwise=True)
 add.defvjp(lambda g, out, x, y: g,
            lambda g, out, x, y: g)
 
-sub = op(np.subtract, "sub", elementwise=True)
+sub = op(np.subtract, "sub", arity=2, elementwise=True)
 sub.defvjp(lambda g, out, x, y: g,
            lambda g, out, x, y: -g)
 
-mul = op(np.multiply, "mul", elementwise=True)
+mul = op(np.multiply, "mul", arity=2, elementwise=True)
 mul.defvjp(lambda g, out, x, y: g * y,
            lambda g, out, x, y: g * x)
 
-div = op(np.true_divide, "div", elementwise=True)
+div = op(np.true_divide, "div", arity=2, elementwise=True)
 div.defvjp(lambda g, out, x, y: g / y,
            lambda g, out, x, y: -g * out / y)
 
-pow = op(np.power, "pow", elementwise=True)
+pow = op(np.power, "pow", arity=2, elementwise=True)
 def _pow_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor | None:
     if not isinstance(y, Tensor) and np.all(np.asarray(y) == 0):
         return None  # x**0 is constant; x**(0 - 1) would turn 0 * inf into NaN at x = 0
@@ -205,11 +207,11 @@ def _tie(x: Any, y: Any) -> Tensor:
     return where(x > y, 1.0, where(x == y, 0.5, 0.0))
 
 
-maximum = op(np.maximum, "maximum", elementwise=True)
+maximum = op(np.maximum, "maximum", arity=2, elementwise=True)
 maximum.defvjp(lambda g, out, x, y: g * _tie(x, y),
                lambda g, out, x, y: g * _tie(y, x))
 
-minimum = op(np.minimum, "minimum", elementwise=True)
+minimum = op(np.minimum, "minimum", arity=2, elementwise=True)
 minimum.defvjp(lambda g, out, x, y: g * _tie(y, x),
                lambda g, out, x, y: g * _tie(x, y))
 
@@ -397,7 +399,7 @@ def _matmul_vjp_y(g: Tensor, out: Tensor, x: Any, y: Tensor) -> Tensor:
     return _swap(x) @ g
 
 
-matmul = op(np.matmul, "matmul")
+matmul = op(np.matmul, "matmul", arity=2)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
 
 

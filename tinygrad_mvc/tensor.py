@@ -27,9 +27,9 @@ class Tensor:
     Tensor([2., 4., 6.])
     """
 
-    # _node is None for leaves, else (op, inputs, kwargs, creation number); inputs and kwargs
-    # become None when backward frees the graph.
-    __slots__ = ("data", "grad", "requires_grad", "name", "_node", "__weakref__")
+    # Graph links, set only on results of recorded ops: _op (the Primitive; None for leaves),
+    # _inputs and _kwargs (None once backward has freed the graph) and _seq (creation number).
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_kwargs", "_seq", "__weakref__")
     # Makes ``ndarray <op> Tensor`` defer to the Tensor (see __array_ufunc__).
     __array_priority__ = 1000
 
@@ -54,7 +54,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.name = name
-        self._node: tuple[Any, tuple[Any, ...] | None, dict[str, Any] | None, int] | None = None
+        self._op = None
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -76,12 +76,12 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors made by the user rather than by an op that recorded a graph."""
-        return self._node is None
+        return self._op is None
 
     @property
     def op(self) -> str | None:
         """Name of the op that produced this tensor (None for leaves)."""
-        return None if self._node is None else self._node[0].name
+        return None if self._op is None else self._op.name
 
     @property
     def T(self) -> Tensor:
@@ -145,8 +145,8 @@ class Tensor:
         extra = ""
         if self.data.dtype != np.float64:
             extra += f", dtype={self.data.dtype}"
-        if self._node is not None:
-            extra += f", op={self._node[0].name}"
+        if self._op is not None:
+            extra += f", op={self._op.name}"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         if self.name:
@@ -369,7 +369,7 @@ def _wrap(data: Any) -> Tensor:
     t.grad = None
     t.requires_grad = False
     t.name = None
-    t._node = None
+    t._op = None
     return t
 
 
