@@ -6,19 +6,29 @@
     cross-entropy on a (256, 784) float32 batch. Target: at most 1.0x; gradients stay float32.
 
 Every column's result is checked against the hand-written one before it is timed. Optional
-columns: PyTorch and HIPS autograd, when installed.
+columns: PyTorch and HIPS autograd, when installed. BLAS and OpenMP run one thread for every
+column (set TG_BENCH_THREADS to change), so no column's threads fight another's. Peers are timed in
+a second phase, each phase against its own hand-written NumPy run: importing torch puts hundreds
+of thousands of objects under Python's cyclic garbage collector, which would slow every
+Python-level framework timed after it.
 
     python benchmarks/bench_overhead.py [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import sys
-from pathlib import Path
+import os
 
-import numpy as np
+THREADS = os.environ.get("TG_BENCH_THREADS", "1")
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = THREADS  # before NumPy loads its BLAS
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import machine, report, time_columns  # noqa: E402
@@ -142,43 +152,55 @@ def _check_same(name: str, got: list[np.ndarray], want: list[np.ndarray], rtol: 
             raise AssertionError(f"{name}: gradient {i} differs from the hand-written NumPy one")
 
 
-def bench_chain(repeat: int) -> list[str]:
+def _peers() -> list[str]:
+    return [name for name in ("torch", "autograd") if importlib.util.find_spec(name) is not None]
+
+
+def bench_chain(repeat: int, peers: bool) -> list[str]:
     x0 = np.random.default_rng(0).standard_normal(WIDTH)
     want = chain_numpy(x0)
-    columns = {"hand-written NumPy": lambda: chain_numpy(x0), "tinygrad_mvc": lambda: chain_tg(x0)}
-    peers = {"torch": chain_torch, "autograd": chain_autograd}
-    for name, fn in [("tinygrad_mvc", chain_tg)] + list(peers.items()):
-        if name != "tinygrad_mvc" and importlib.util.find_spec(name) is None:
-            continue
-        _check_same(name, [fn(x0)], [want], 1e-10)
-        columns.setdefault(f"{name} (peer)" if name in peers else name, lambda fn=fn: fn(x0))
-    return report(f"(a) chain of {DEPTH} x (tanh, mul, add) on shape ({WIDTH},), forward + backward",
-                  time_columns(columns, repeat=repeat), "hand-written NumPy")
+    title = f"(a) chain of {DEPTH} x (tanh, mul, add) on shape ({WIDTH},), forward + backward"
+    columns = {"hand-written NumPy": lambda: chain_numpy(x0)}
+    if not peers:
+        _check_same("tinygrad_mvc", [chain_tg(x0)], [want], 1e-10)
+        columns["tinygrad_mvc"] = lambda: chain_tg(x0)
+    else:
+        impls = {"torch": chain_torch, "autograd": chain_autograd}
+        for name in _peers():
+            _check_same(name, [impls[name](x0)], [want], 1e-10)
+            columns[f"{name} (peer)"] = lambda fn=impls[name]: fn(x0)
+        title += ": peers, timed after ours"
+    return report(title, time_columns(columns, repeat=repeat), "hand-written NumPy") if len(columns) > 1 else []
 
 
-def bench_mlp(repeat: int) -> list[str]:
+def bench_mlp(repeat: int, peers: bool) -> list[str]:
     rng = np.random.default_rng(1)
     X = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], BATCH)
     base = init_mlp(rng)
     # Check the first step of each column against the hand-written one, then time many steps.
     want = mlp_step_numpy([p.copy() for p in base], X, y)
-    tg_params = [tg.Tensor(p, requires_grad=True) for p in base]
-    got = mlp_step_tg(tg_params, X, y)
-    if any(g.dtype != np.float32 for g in got):
-        raise AssertionError("tinygrad_mvc: gradients of float32 parameters are not float32")
-    _check_same("tinygrad_mvc", got, want, 1e-4)
     np_params = [p.copy() for p in base]
-    columns = {"hand-written NumPy": lambda: mlp_step_numpy(np_params, X, y),
-               "tinygrad_mvc": lambda: mlp_step_tg(tg_params, X, y)}
-    if importlib.util.find_spec("torch") is not None:
+    title = f"(b) one SGD step, MLP {'-'.join(map(str, SIZES))} tanh, batch {BATCH}, float32"
+    columns = {"hand-written NumPy": lambda: mlp_step_numpy(np_params, X, y)}
+    if not peers:
+        tg_params = [tg.Tensor(p, requires_grad=True) for p in base]
+        got = mlp_step_tg(tg_params, X, y)
+        if any(g.dtype != np.float32 for g in got):
+            raise AssertionError("tinygrad_mvc: gradients of float32 parameters are not float32")
+        _check_same("tinygrad_mvc", got, want, 1e-4)
+        columns["tinygrad_mvc"] = lambda: mlp_step_tg(tg_params, X, y)
+    elif "torch" in _peers():
         import torch
+        torch.set_num_threads(int(THREADS))
         tp = [torch.tensor(p, requires_grad=True) for p in base]
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
         _check_same("torch", mlp_step_torch(tp, Xt, yt), want, 1e-4)
         columns["torch (peer)"] = lambda: mlp_step_torch(tp, Xt, yt)
-    return report(f"(b) one SGD step, MLP {'-'.join(map(str, SIZES))} tanh, batch {BATCH}, float32",
-                  time_columns(columns, repeat=repeat, min_time=0.05), "hand-written NumPy")
+        title += ": peers, timed after ours"
+    if len(columns) == 1:
+        return []
+    return report(title, time_columns(columns, repeat=repeat, min_time=0.05), "hand-written NumPy")
 
 
 def main(argv: list[str] | None = None) -> list[str]:
@@ -187,7 +209,13 @@ def main(argv: list[str] | None = None) -> list[str]:
     args = parser.parse_args(argv)
     repeat = 5 if args.quick else 25
     lines = ["## Framework overhead (bench_overhead.py)", "", machine(), ""]
-    lines += bench_chain(repeat) + [""] + bench_mlp(repeat) + [""]
+    if not _peers():
+        lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]
+    # Our columns first: the peer phases import torch/autograd (see the module docstring).
+    for peers in (False, True):
+        for bench in (bench_chain, bench_mlp):
+            table = bench(repeat, peers)
+            lines += table + ([""] if table else [])
     print("\n".join(lines))
     return lines
 

@@ -274,24 +274,32 @@ var.defvjp(lambda g, out, x, axis=None, keepdims=False, ddof=0:
 
 def _finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
     m = np.max(x, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0.0)  # slices of all -inf (or containing +inf) stay exact
+    if np.isfinite(m).all():
+        return m
+    return np.where(np.isfinite(m), m, 0.0)  # slices of all -inf (or holding +inf) stay exact
 
 
 def _logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     m = _finite_max(x, axis)
     with np.errstate(divide="ignore"):
-        r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+    r += m
     return r if keepdims else np.squeeze(r, axis=axis)
 
 
 def _softmax(x: np.ndarray, axis: Any = -1) -> np.ndarray:
     e = np.exp(x - _finite_max(x, axis))
     s = np.sum(e, axis=axis, keepdims=True)
+    if (s > 0).all():
+        e /= s
+        return e
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
 
 
 def _log_softmax(x: np.ndarray, axis: Any = -1) -> np.ndarray:
     lse = _logsumexp(x, axis=axis, keepdims=True)
+    if np.isfinite(lse).all():
+        return x - lse
     return np.where(np.isneginf(lse), -np.inf, x - lse)
 
 
