@@ -261,35 +261,31 @@ class TestGraphFreed:
         np.testing.assert_allclose(x.grad.data, 2 * first, rtol=1e-15)
         assert [r() for r in refs] == [None] * len(refs)
 
-    def test_live_tensor_count_after_backward(self):
-        def live() -> int:
-            gc.collect()
-            return sum(1 for o in gc.get_objects() if type(o) is Tensor)
+    @staticmethod
+    def _live() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is Tensor)
 
+    def _tanh_chain_loss(self) -> tuple[Tensor, int]:
+        """A 400-op graph; returns its loss and the live-Tensor count from before it was built."""
         x = leaf(X0)
-        before = live()
+        before = self._live()
         y = x
         for _ in range(200):
             y = (y * 1.01).tanh()
-        loss = y.sum()
-        del y
+        return y.sum(), before
+
+    def test_live_tensor_count_after_backward(self):
+        loss, before = self._tanh_chain_loss()
+        live = self._live
         assert live() - before >= 400  # the recorded graph
         loss.backward()
         # what remains beyond `before`: the loss itself and x.grad
         assert live() - before <= 2
 
     def test_live_tensor_count_with_retain_graph(self):
-        def live() -> int:
-            gc.collect()
-            return sum(1 for o in gc.get_objects() if type(o) is Tensor)
-
-        x = leaf(X0)
-        before = live()
-        y = x
-        for _ in range(200):
-            y = (y * 1.01).tanh()
-        loss = y.sum()
-        del y
+        loss, before = self._tanh_chain_loss()
+        live = self._live
         loss.backward(retain_graph=True)
         assert live() - before >= 400
 

@@ -100,21 +100,13 @@ class Primitive:
         return self._result(out, record, args, kwargs)
 
     def _result(self, out: Any, record: bool, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
-        t = _new(Tensor)
-        t.data = out
-        t.grad = None
-        t.name = None
+        t = _wrap(out)
         if record and _grad_enabled and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = args
             t._kwargs = kwargs
             t._seq = next(_sequence)
-        else:
-            t.requires_grad = False
-            t._op = None
         return t
 
     def rule(self, argnum: int) -> Callable[..., Any]:
