@@ -47,7 +47,7 @@ class Primitive:
     for zero.
 
     >>> cube = Primitive(lambda x: x ** 3, "cube")
-    >>> cube.defvjp(lambda g, out, x: g * 3 * x ** 2)
+    >>> _ = cube.defvjp(lambda g, out, x: g * 3 * x ** 2)
     >>> cube(Tensor(2.0)).item()
     8.0
     """
@@ -73,7 +73,7 @@ class Primitive:
         functools.update_wrapper(self, fun, updated=())
 
     def defvjp(self, *rules: Rule | None) -> Primitive:
-        """Set one rule per positional input (``None`` where the input is not differentiable)."""
+        """Set one rule per positional input; ``None`` declares a zero gradient (e.g. a condition)."""
         self.vjps = rules
         return self
 
