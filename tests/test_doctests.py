@@ -1,0 +1,16 @@
+"""Every docstring example in the library runs and prints what it says."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygrad_mvc.ops",
+           "tinygrad_mvc.creation", "tinygrad_mvc.finite_diff", "tinygrad_mvc.gradcheck"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples failed in {name}"
