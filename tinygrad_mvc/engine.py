@@ -136,17 +136,17 @@ class UnaryPrimitive(Primitive):
     __slots__ = ()
 
     def __call__(self, x: Any) -> Tensor:  # type: ignore[override]
-        arg = x
         record = False
+        xd = x
         if isinstance(x, Tensor):
             record = x.requires_grad
-            x = x.data
+            xd = x.data
         try:
-            out = self.fun(x)
+            out = self.fun(xd)
         except (ValueError, IndexError, TypeError) as e:
-            raise _describe_failure(self.name, e, (x,)) from e
+            raise _describe_failure(self.name, e, (xd,)) from e
         if _anomaly:
-            _check_forward(self.name, out, (arg,))
+            _check_forward(self.name, out, (x,))
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _new(Tensor)
@@ -156,7 +156,7 @@ class UnaryPrimitive(Primitive):
         if record and _grad_enabled and self.differentiable:
             t.requires_grad = True
             t._op = self
-            t._inputs = (arg,)
+            t._inputs = (x,)
             t._kwargs = _NO_KWARGS
             t._seq = next(_sequence)
         else:
@@ -171,20 +171,20 @@ class BinaryPrimitive(Primitive):
     __slots__ = ()
 
     def __call__(self, x: Any, y: Any) -> Tensor:  # type: ignore[override]
-        args = (x, y)
         record = False
+        xd, yd = x, y
         if isinstance(x, Tensor):
             record = x.requires_grad
-            x = x.data
+            xd = x.data
         if isinstance(y, Tensor):
             record = record or y.requires_grad
-            y = y.data
+            yd = y.data
         try:
-            out = self.fun(x, y)
+            out = self.fun(xd, yd)
         except (ValueError, IndexError, TypeError) as e:
-            raise _describe_failure(self.name, e, (x, y)) from e
+            raise _describe_failure(self.name, e, (xd, yd)) from e
         if _anomaly:
-            _check_forward(self.name, out, args)
+            _check_forward(self.name, out, (x, y))
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         t = _new(Tensor)
@@ -194,7 +194,7 @@ class BinaryPrimitive(Primitive):
         if record and _grad_enabled and self.differentiable:
             t.requires_grad = True
             t._op = self
-            t._inputs = args
+            t._inputs = (x, y)
             t._kwargs = _NO_KWARGS
             t._seq = next(_sequence)
         else:
