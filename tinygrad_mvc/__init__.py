@@ -60,7 +60,7 @@ from .tensor import Tensor
 __version__ = "0.1.0"
 
 # Submodules that pull in plotting or graphviz load on first use: `import tinygrad_mvc` stays light.
-_LAZY = ("viz", "cli")
+_LAZY = ("viz", "cli", "expr")
 
 
 def __getattr__(name: str) -> Any:
