@@ -15,7 +15,7 @@ import pytest
 
 import tinygrad_mvc as tg
 from tinygrad_mvc import ops
-from tinygrad_mvc.engine import Primitive
+from tinygrad_mvc.engine import TRANSPOSE_VJP, Primitive
 
 Tensor = tg.Tensor
 
@@ -165,7 +165,10 @@ def test_operator_records_a_table_op(expr: str) -> None:
 
 NON_OP_FUNCTIONS = {"Tensor", "Primitive", "primitive", "no_grad", "enable_grad", "is_grad_enabled",
                     "detect_anomaly", "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "randn",
-                    "rand", "as_rng", "finite_diff", "gradcheck", "GradcheckError"}
+                    "rand", "as_rng", "finite_diff", "gradcheck", "GradcheckError",
+                    # transforms take functions, not tensors (tested in test_transforms.py)
+                    "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
+                    "TaylorApproximation"}
 NOT_DIFFERENTIABLE = {"sign"}
 
 FUNCTION_CALLS: dict[str, tuple[Callable[[Tensor, Tensor], Any], str]] = {
@@ -224,8 +227,48 @@ def test_every_table_op_is_reached() -> None:
     for index in (1, [0, 0], x.data > 0):
         out = x[index]
         reached |= assert_from_table(out, "getitem", "getitem") | backprop_ops(out, [x])
+    x = x_leaf()
+    out = tg.grad(lambda v: (v * v).sum())(x)  # the transforms differentiate through an identity node
+    reached |= assert_from_table(out, "tg.grad") | backprop_ops(out, [x])
     differentiable = {name for name, prim in ops.TABLE.items() if prim.differentiable}
     assert differentiable - reached == set(), f"primitives no exposed op reaches: {differentiable - reached}"
+
+
+def ops_without_jvp_rules(table: dict[str, Primitive]) -> list[str]:
+    """Differentiable ops whose forward mode would have to be derived by transposing the VJP rule.
+
+    Elementwise ops need no JVP rule of their own (a diagonal Jacobian is its own transpose); every
+    other op must declare one with ``defjvp`` (or ``defjvp_argnum``) beside its ``defvjp``.
+    """
+    missing = []
+    for name, prim in table.items():
+        if not prim.differentiable:
+            continue
+        nin = max(len(prim.vjps), 1) if prim.vjp_argnum is None else 3
+        try:
+            rules = [prim.jvp_rule(i) for i in range(nin)]
+        except NotImplementedError:
+            missing.append(name)
+            continue
+        if any(r is TRANSPOSE_VJP for r in rules):
+            missing.append(name)
+    return missing
+
+
+def test_every_differentiable_op_has_a_jvp_rule_beside_its_vjp_rule() -> None:
+    assert ops_without_jvp_rules(ops.TABLE) == []
+    for name, prim in ops.TABLE.items():
+        if prim.differentiable and not prim.elementwise:
+            assert prim.jvps or prim.jvp_argnum, f"{name}: a non-elementwise op declares its own JVP rules"
+            assert prim.batchable, f"{name}: built-in rules accept batches"
+
+
+def test_the_jvp_check_names_an_op_without_a_jvp_rule() -> None:
+    reshape_like = Primitive(lambda x: x.reshape(-1), "flat_no_jvp")
+    reshape_like.defvjp(lambda g, out, x: g.reshape(x.shape))
+    assert ops_without_jvp_rules({"flat_no_jvp": reshape_like}) == ["flat_no_jvp"]
+    reshape_like.defjvp(lambda t, out, x: t.reshape(out.shape))
+    assert ops_without_jvp_rules({"flat_no_jvp": reshape_like}) == []
 
 
 # =============================================================================== every op has a rule

@@ -7,7 +7,9 @@
 Tensor([ 3., 12.])
 
 The pieces: :mod:`.tensor` (the Tensor), :mod:`.engine` (recording and backward),
-:mod:`.ops` (every op and its derivative rule), :mod:`.finite_diff` and :mod:`.gradcheck`.
+:mod:`.ops` (every op and its derivative rule), :mod:`.forward` (forward mode),
+:mod:`.transforms` (grad, jvp, jacobian, hessian, ...), :mod:`.taylor`, :mod:`.finite_diff` and
+:mod:`.gradcheck`; :mod:`.viz` and :mod:`.cli` load on first use.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ from .ops import (
     var,
     where,
 )
+from .taylor import TaylorApproximation, taylor
 from .tensor import Tensor
+from .transforms import grad, hessian, hvp, jacobian, jvp, linearize, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
@@ -76,4 +80,6 @@ __all__ = [
     "maximum", "minimum", "where", "sum", "mean", "max", "min", "prod", "var", "logsumexp", "softmax",
     "log_softmax", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "concatenate", "stack",
     "matmul", "astype", "finite_diff", "gradcheck", "GradcheckError",
+    "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
+    "TaylorApproximation",
 ]

@@ -16,7 +16,7 @@ import contextlib
 import functools
 import heapq
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ _new = object.__new__
 _sequence = itertools.count(1)
 
 __all__ = ["Primitive", "UnaryPrimitive", "BinaryPrimitive", "primitive",
-           "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward"]
+           "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward", "gradients"]
 
 # Module globals rather than attributes on an object: the hot path reads them with one LOAD_GLOBAL.
 _grad_enabled = True
@@ -52,15 +52,22 @@ class Primitive:
     8.0
     """
 
-    __slots__ = ("fun", "name", "vjps", "vjp_argnum", "elementwise", "structural", "differentiable", "zero_mask",
-                 "__dict__")
+    __slots__ = ("fun", "name", "vjps", "vjp_argnum", "jvps", "jvp_argnum", "elementwise", "structural",
+                 "differentiable", "batchable", "zero_mask", "__dict__")
 
     def __init__(self, fun: Callable[..., Any], name: str | None = None, *, elementwise: bool = False,
-                 structural: bool = False, differentiable: bool = True) -> None:
+                 structural: bool = False, differentiable: bool = True, batchable: bool | None = None) -> None:
         self.fun = fun
         self.name = name or getattr(fun, "__name__", "primitive")
         self.vjps: tuple[Rule | None, ...] = ()
         self.vjp_argnum: Callable[..., Any] | None = None
+        self.jvps: tuple[Rule | None, ...] = ()
+        self.jvp_argnum: Callable[..., Any] | None = None
+        # batchable: the rules accept a g (or tangent t) with extra leading batch axes, so a whole
+        # batch of basis vectors goes through in one call (Jacobians, Hessians). Built-in rules are
+        # written that way; a user's rule is trusted to be only when the op is elementwise, and
+        # otherwise runs once per batch entry.
+        self.batchable = elementwise if batchable is None else batchable
         # elementwise: out[i] depends on inputs at i only (after broadcasting).
         # structural: the rules only move, copy or sum entries of g (reshape, indexing, sum...).
         # The engine uses both to keep known-zero gradient entries zero below a ``where``.
@@ -80,6 +87,24 @@ class Primitive:
     def defvjp_argnum(self, rule: Callable[..., Any]) -> Primitive:
         """Set a single rule ``rule(argnum, g, out, *args, **kwargs)`` for ops with any number of inputs."""
         self.vjp_argnum = rule
+        return self
+
+    def defjvp(self, *rules: Rule | None) -> Primitive:
+        """Set one forward-mode rule per input, ``rule(t, out, *args, **kwargs)`` with ``t`` the input's
+        tangent; the output's tangent is the sum over inputs. ``None`` declares a zero contribution.
+
+        Without JVP rules, forward mode uses the VJP rules: an elementwise op's Jacobian is diagonal, so
+        its VJP rule is its JVP rule; for other ops the engine transposes the (linear) VJP rule.
+
+        >>> twice = Primitive(lambda x: 2 * x, "twice")
+        >>> _ = twice.defvjp(lambda g, out, x: 2 * g).defjvp(lambda t, out, x: 2 * t)
+        """
+        self.jvps = rules
+        return self
+
+    def defjvp_argnum(self, rule: Callable[..., Any]) -> Primitive:
+        """Set a single forward rule ``rule(argnum, t, out, *args, **kwargs)`` for ops with any number of inputs."""
+        self.jvp_argnum = rule
         return self
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -119,8 +144,27 @@ class Primitive:
             f"op '{self.name}' has no derivative rule for its input {argnum}; "
             f"declare one with {self.name}.defvjp(...)")
 
+    def jvp_rule(self, argnum: int) -> Any:
+        """The forward-mode rule for input ``argnum`` (None for a zero contribution).
+
+        Falls back to the VJP rule for elementwise ops (a diagonal Jacobian is its own transpose);
+        returns :data:`TRANSPOSE_VJP` for other ops without a JVP rule, so the forward pass derives it.
+        """
+        if argnum < len(self.jvps):
+            return self.jvps[argnum]
+        if self.jvp_argnum is not None:
+            return functools.partial(self.jvp_argnum, argnum)
+        if argnum < len(self.vjps) and self.vjps[argnum] is None:
+            return None
+        vjp = self.rule(argnum)  # raises, naming the op, when there is no rule at all
+        return vjp if self.elementwise else TRANSPOSE_VJP
+
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+TRANSPOSE_VJP: Any = object()
+"""Returned by :meth:`Primitive.jvp_rule` in place of a rule: derive the JVP by transposing the VJP rule."""
 
 
 # The ops of the table with one or two array inputs and no options: their calls are the
@@ -204,11 +248,14 @@ class BinaryPrimitive(Primitive):
 
 
 def primitive(fun: Callable[..., Any] | None = None, *, name: str | None = None,
-              elementwise: bool = False) -> Any:
+              elementwise: bool = False, batchable: bool | None = None) -> Any:
     """Declare a differentiable primitive: ``@tg.primitive`` then ``f.defvjp(rule, ...)``.
 
     The function receives and returns NumPy arrays; each rule ``rule(g, ans, *inputs)`` returns the
     gradient of one input and is written with Tensor operations, so higher derivatives work.
+    ``f.defjvp(...)`` adds forward-mode rules (optional: forward mode derives them otherwise).
+    ``batchable=True`` promises the rules accept ``g`` with extra leading batch axes (default: only
+    for ``elementwise`` ops); other rules run once per basis vector inside ``tg.jacobian``.
 
     >>> @primitive
     ... def cube(x):
@@ -216,8 +263,8 @@ def primitive(fun: Callable[..., Any] | None = None, *, name: str | None = None,
     >>> _ = cube.defvjp(lambda g, ans, x: g * 3 * x ** 2)
     """
     if fun is None:
-        return lambda f: Primitive(f, name, elementwise=elementwise)
-    return Primitive(fun, name, elementwise=elementwise)
+        return lambda f: Primitive(f, name, elementwise=elementwise, batchable=batchable)
+    return Primitive(fun, name, elementwise=elementwise, batchable=batchable)
 
 
 def _describe_failure(name: str, err: Exception, raw: Any) -> Exception:
@@ -330,17 +377,74 @@ def _freed_error(op: Primitive) -> RuntimeError:
         f"pass retain_graph=True to that earlier backward() to backpropagate through it again")
 
 
-def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: bool, check: bool) -> None:
+def gradients(output: Tensor, inputs: Sequence[Tensor], cotangent: Any = None, *, batch_ndim: int = 0,
+              create_graph: bool = False, retain_graph: bool | None = None) -> list[Tensor]:
+    """Vector-Jacobian products of ``output`` with respect to ``inputs``, leaving every ``.grad`` alone.
+
+    ``inputs`` may be any tensors of the graph, leaves or not: backpropagation stops at them, and nodes
+    made before the earliest of them are never visited (they cannot depend on it), so a caller's
+    enclosing graph is neither walked nor freed. ``cotangent`` has shape ``batch + output.shape`` with
+    ``batch_ndim`` leading batch axes: a batch of cotangents goes through the graph in one pass, and
+    each result has shape ``batch + input.shape`` (zeros for an input the output does not depend on).
+    The transforms of :mod:`tinygrad_mvc.transforms` are thin wrappers over this.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    dtype = output.data.dtype if output.data.dtype.kind in "fc" else np.dtype(np.float64)
+    if cotangent is None:
+        g = _wrap(np.ones(output.data.shape, dtype=dtype))
+    elif isinstance(cotangent, Tensor):
+        g = cotangent if create_graph else cotangent.detach()
+    else:
+        g = _wrap(np.asarray(cotangent, dtype=dtype))
+    batch = g.data.shape[:batch_ndim]
+    if g.data.shape[batch_ndim:] != output.data.shape:
+        raise ValueError(f"gradients: cotangent has shape {g.data.shape}, expected {batch_ndim} batch axes and then "
+                         f"the output's shape {output.data.shape}")
+    stop = {id(t): t for t in inputs}
+    for t in inputs:
+        if t._op is None and t.requires_grad and not hasattr(t, "_seq"):
+            t._seq = next(_sequence)  # a leaf gets a place in creation order when it becomes an input
+    found: dict[int, Tensor] = {}
+    if output.requires_grad and id(output) in stop:
+        found[id(output)] = g
+    elif output.requires_grad and output._op is not None:
+        floor = min((t._seq for t in inputs if t.requires_grad), default=None)
+        if floor is not None and output._seq >= floor:
+            global _anomaly
+            check, _anomaly = _anomaly, False
+            try:
+                with _set_grad_enabled(create_graph):
+                    found = _run_backward(output, g, create_graph, retain_graph, check, stop, floor, batch_ndim)
+            finally:
+                _anomaly = check
+    results = []
+    for t in inputs:
+        r = found.get(id(t))
+        if r is None:
+            r = _wrap(np.zeros(batch + t.data.shape, dtype=t.data.dtype if t.data.dtype.kind in "fc" else dtype))
+        results.append(r)
+    return results
+
+
+def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: bool, check: bool,
+                  stop: dict[int, Tensor] | None = None, floor: int = 0, nb: int = 0) -> dict[int, Tensor]:
     """Apply the rules in reverse creation order, which is a topological order of the graph.
 
     A max-heap on the creation number hands out each node only after every node that uses it, with
     no recursion and no separate sorting pass. Gradients wait in ``grads`` (keyed by id) and are
     popped when used; ``.grad`` is written on leaves only, at the end.
+
+    With ``stop`` (see :func:`gradients`) the walk ends at those tensors, skips anything made before
+    ``floor``, writes no ``.grad`` and returns the gradients of the ``stop`` tensors instead. ``nb``
+    leading axes of every gradient are batch axes.
     """
     from .ops import cast, sum_to  # the table imports this module
 
     grads: dict[int, Tensor] = {id(root): g}
     leaves: list[Tensor] = []
+    found: dict[int, Tensor] = {}
+    batch = g.data.shape[:nb]
     # id -> boolean mask of entries known to be exactly zero (from ``where``); see Primitive.zero_mask.
     masks: dict[int, np.ndarray] = {}
     heap: list[tuple[int, Tensor]] = []
@@ -365,10 +469,14 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
         for i, a in enumerate(args):
             if not (isinstance(a, Tensor) and a.requires_grad):
                 continue
+            if floor and (a._seq < floor if a._op is not None else id(a) not in stop):
+                continue  # cannot lead to an input of gradients()
             rule = rules[i] if i < len(rules) else op.rule(i)
             if rule is None:  # declared zero
                 continue
-            if special:
+            if nb and not op.batchable:
+                ga, zeros = _per_batch_entry(rule, g, t, args, kwargs, nb), None
+            elif special:
                 ga, zeros = _masked_rule(rule, op, i, g, t, args, kwargs, mask)
             else:
                 ga = rule(g, t, *args, **kwargs) if kwargs else rule(g, t, *args)
@@ -380,8 +488,11 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
             # The one place where broadcasting is undone and dtypes are matched.
             gdata, adata = ga.data, a.data
             if gdata.shape != adata.shape:
-                ga = sum_to(ga, adata.shape)
-                if zeros is not None:
+                if not nb:
+                    ga = sum_to(ga, adata.shape)
+                elif gdata.shape != batch + adata.shape:
+                    ga = unbroadcast_batched(ga, adata.shape, nb)
+                if zeros is not None and zeros.shape != adata.shape:
                     zeros = _sum_to_mask(zeros, adata.shape)
             if gdata.dtype is not adata.dtype and gdata.dtype != adata.dtype:
                 ga = cast(ga, adata.dtype)
@@ -391,7 +502,7 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
                 grads[k] = ga
                 if a._op is None:
                     leaves.append(a)
-                else:
+                elif stop is None or k not in stop:
                     push(heap, (-a._seq, a))
                 if zeros is not None:
                     masks[k] = zeros
@@ -401,9 +512,45 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
                     _merge_mask(masks, k, zeros)
         if not retain_graph:
             t._inputs = t._kwargs = None
+    if stop is not None:
+        for k in stop:
+            r = grads.get(k)
+            if r is not None:
+                found[k] = r
+        return found
     handed_out: set[int] = set()
     for leaf in leaves:
         _accumulate_leaf(leaf, grads.pop(id(leaf)), create_graph, handed_out)
+    return found
+
+
+def unbroadcast_batched(g: Tensor, shape: tuple[int, ...], nb: int) -> Tensor:
+    """Sum ``g`` (``nb`` batch axes, then a shape that broadcasts from ``shape``) down to ``batch + shape``."""
+    from .ops import reshape, sum
+
+    extra = g.ndim - nb - len(shape)
+    axes = tuple(range(nb, nb + extra)) + tuple(
+        nb + extra + i for i, n in enumerate(shape) if n == 1 and g.data.shape[nb + extra + i] != 1)
+    if axes:
+        g = sum(g, axis=axes, keepdims=True)
+    return reshape(g, g.data.shape[:nb] + tuple(shape)) if extra else g
+
+
+def _per_batch_entry(rule: Rule, g: Tensor, t: Tensor, args: tuple[Any, ...], kwargs: dict[str, Any],
+                     nb: int) -> Tensor | None:
+    """Run a rule that only knows unbatched gradients once per batch entry, and stack the results."""
+    from .ops import getitem, reshape, stack
+
+    batch = g.data.shape[:nb]
+    flat = reshape(g, (-1,) + g.data.shape[nb:])
+    parts = []
+    for b in range(flat.data.shape[0]):
+        r = rule(getitem(flat, b), t, *args, **kwargs)
+        if r is None:
+            return None
+        parts.append(r)
+    out = stack(parts)
+    return reshape(out, batch + out.data.shape[1:])
 
 
 def _masked_rule(rule: Rule, op: Primitive, i: int, g: Tensor, t: Tensor, args: tuple[Any, ...],

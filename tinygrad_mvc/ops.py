@@ -5,6 +5,15 @@ Read it like a calculus crib sheet. Each op is a NumPy forward function plus one
 Rules use Tensor operations only, so they are differentiable themselves: second and higher
 derivatives come from this same table. Broadcasting is undone by the engine, not here.
 
+Forward mode (``tg.jvp``, ``tg.jacobian(mode="fwd")``, ``tg.hessian``) reads the same table. An
+elementwise op's Jacobian is diagonal, so its VJP rule *is* its JVP rule (with the tangent ``t`` in
+place of ``g``) and nothing more is written. Every other op declares ``defjvp`` beside ``defvjp``.
+
+Batches: ``g`` (and ``t``) may carry extra leading batch axes, so a whole batch of basis vectors
+goes through the graph at once (Jacobians, Hessians). Rules therefore count axes from the end and
+take the batch shape from ``g`` itself (``_lead``); everything else (``out``, ``x``, options) is as in
+the forward call.
+
 Conventions at kinks (the one place they are written down):
 - ``max``/``min`` reductions share the gradient equally between tied entries;
 - ``maximum(x, y)``/``minimum(x, y)`` give 0.5 to each side where ``x == y``;
@@ -20,11 +29,13 @@ Conventions at kinks (the one place they are written down):
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import engine as _engine
 from .engine import BinaryPrimitive, Primitive, UnaryPrimitive
 from .tensor import Tensor, _wrap
 
@@ -36,7 +47,8 @@ def op(fun: Callable[..., Any], name: str, *, arity: int | None = None, elementw
        structural: bool = False, differentiable: bool = True) -> Primitive:
     """Declare a built-in op; ``arity`` 1 or 2 (array inputs only, no options) selects a faster call."""
     kind = {1: UnaryPrimitive, 2: BinaryPrimitive}.get(arity, Primitive)
-    prim = kind(fun, name, elementwise=elementwise, structural=structural, differentiable=differentiable)
+    prim = kind(fun, name, elementwise=elementwise, structural=structural, differentiable=differentiable,
+                batchable=True)
     TABLE[name] = prim
     return prim
 
@@ -53,14 +65,40 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(int(a) % ndim for a in axis) if ndim else ()
 
 
+def _neg_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` counted from the end, so it still names the same axes behind leading batch axes."""
+    return tuple(a - ndim for a in _axes(axis, ndim))
+
+
+def _lead(g: Any, ndim: int) -> tuple[int, ...]:
+    """The batch axes of ``g``: those in front of the ``ndim`` axes of the array it belongs to."""
+    shape = _shape(g)
+    return shape[:len(shape) - ndim]
+
+
+def _align(t: Tensor, ndim: int, to_ndim: int) -> Tensor:
+    """Insert 1s between the batch axes of ``t`` and its ``ndim`` own axes, up to ``to_ndim`` of them."""
+    if to_ndim == ndim:
+        return t
+    shape = t.data.shape
+    nb = len(shape) - ndim
+    return reshape(t, shape[:nb] + (1,) * (to_ndim - ndim) + shape[nb:])
+
+
 def _keep(g: Tensor, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Tensor:
     """``g`` of a reduction, reshaped to the input's rank with 1s at the reduced axes."""
     if keepdims:
         return g
     kept = list(shape)
-    for a in _axes(axis, len(shape)):
+    reduced = _axes(axis, len(shape))
+    for a in reduced:
         kept[a] = 1
-    return reshape(g, tuple(kept))
+    return reshape(g, _lead(g, len(shape) - len(reduced)) + tuple(kept))
+
+
+def _reduce_jvp(t: Tensor, x: Any, axis: Any, keepdims: bool, weight: Any = None) -> Tensor:
+    """Forward rule of a reduction whose derivative is ``weight`` (1 if None): sum(t * weight) over ``axis``."""
+    return sum(t if weight is None else t * weight, axis=_neg_axes(axis, len(_shape(x))), keepdims=keepdims)
 
 
 def _count(shape: tuple[int, ...], axis: Any) -> int:
@@ -83,6 +121,11 @@ sign = op(np.sign, "sign", arity=1, differentiable=False)
 
 
 # =============================================================================== unary
+
+# The transforms differentiate with respect to a fresh node made by this op, so an inner grad
+# never mixes up its input with the same tensor used elsewhere in the caller's graph.
+identity = op(lambda x: x, "identity", arity=1, elementwise=True, structural=True)
+identity.defvjp(lambda g, out, x: g)
 
 neg = op(np.negative, "neg", arity=1, elementwise=True)
 neg.defvjp(lambda g, out, x: -g)
@@ -234,42 +277,57 @@ where.zero_mask = _where_zero_mask
 
 sum = op(lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims), "sum", structural=True)
 sum.defvjp(lambda g, out, x, axis=None, keepdims=False:
-           broadcast_to(_keep(g, x.shape, axis, keepdims), x.shape))
+           broadcast_to(_keep(g, x.shape, axis, keepdims), _lead(g, out.ndim) + x.shape))
+sum.defjvp(lambda t, out, x, axis=None, keepdims=False: _reduce_jvp(t, x, axis, keepdims))
 
 mean = op(lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims), "mean", structural=True)
 mean.defvjp(lambda g, out, x, axis=None, keepdims=False:
-            broadcast_to(_keep(g, x.shape, axis, keepdims) / _count(x.shape, axis), x.shape))
+            broadcast_to(_keep(g, x.shape, axis, keepdims) / _count(x.shape, axis), _lead(g, out.ndim) + x.shape))
+mean.defjvp(lambda t, out, x, axis=None, keepdims=False:
+            mean(t, axis=_neg_axes(axis, x.ndim), keepdims=keepdims))
 
 
-def _extreme_vjp(g: Tensor, out: Tensor, x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def _extreme_share(out: Tensor, x: Tensor, axis: Any, keepdims: bool) -> Tensor:
+    """d max / d x: 1 at the maximum, shared equally between ties."""
     hit = (x == _keep(out, x.shape, axis, keepdims)).astype(x.dtype)
-    return _keep(g, x.shape, axis, keepdims) * hit / hit.sum(axis=axis, keepdims=True)
+    return hit / hit.sum(axis=axis, keepdims=True)
 
 
 max = op(lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims), "max")
-max.defvjp(_extreme_vjp)
+max.defvjp(lambda g, out, x, axis=None, keepdims=False:
+           _keep(g, x.shape, axis, keepdims) * _extreme_share(out, x, axis, keepdims))
+max.defjvp(lambda t, out, x, axis=None, keepdims=False:
+           _reduce_jvp(t, x, axis, keepdims, _extreme_share(out, x, axis, keepdims)))
 
 min = op(lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims), "min")
-min.defvjp(_extreme_vjp)
+min.defvjp(*max.vjps)
+min.defjvp(*max.jvps)
 
 
-def _prod_vjp(g: Tensor, out: Tensor, x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    # d prod / d x_i = product of the others, computed without dividing by a zero.
+def _prod_others(x: Tensor, axis: Any) -> Tensor:
+    """d prod / d x_i = the product of the others, computed without dividing by a zero."""
     zero = x == 0
     n_zero = zero.astype(np.int64).sum(axis=axis, keepdims=True)
     safe = where(zero, 1.0, x)
     p = safe.prod(axis=axis, keepdims=True)
-    others = where(zero, where(n_zero == 1, p, 0.0), where(n_zero == 0, p / safe, 0.0))
-    return _keep(g, x.shape, axis, keepdims) * others
+    return where(zero, where(n_zero == 1, p, 0.0), where(n_zero == 0, p / safe, 0.0))
 
 
 prod = op(lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims), "prod")
-prod.defvjp(_prod_vjp)
+prod.defvjp(lambda g, out, x, axis=None, keepdims=False: _keep(g, x.shape, axis, keepdims) * _prod_others(x, axis))
+prod.defjvp(lambda t, out, x, axis=None, keepdims=False: _reduce_jvp(t, x, axis, keepdims, _prod_others(x, axis)))
+
+
+def _var_slope(x: Tensor, axis: Any, ddof: int) -> Tensor:
+    """d var / d x_i = 2 (x_i - mean) / (N - ddof)."""
+    return 2 * (x - x.mean(axis=axis, keepdims=True)) / (_count(x.shape, axis) - ddof)
+
 
 var = op(lambda x, axis=None, keepdims=False, ddof=0: np.var(x, axis=axis, keepdims=keepdims, ddof=ddof), "var")
 var.defvjp(lambda g, out, x, axis=None, keepdims=False, ddof=0:
-           _keep(g, x.shape, axis, keepdims) * 2 * (x - x.mean(axis=axis, keepdims=True))
-           / (_count(x.shape, axis) - ddof))
+           _keep(g, x.shape, axis, keepdims) * _var_slope(x, axis, ddof))
+var.defjvp(lambda t, out, x, axis=None, keepdims=False, ddof=0:
+           _reduce_jvp(t, x, axis, keepdims, _var_slope(x, axis, ddof)))
 
 
 def _finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
@@ -306,25 +364,55 @@ def _log_softmax(x: np.ndarray, axis: Any = -1) -> np.ndarray:
 logsumexp = op(_logsumexp, "logsumexp")
 logsumexp.defvjp(lambda g, out, x, axis=None, keepdims=False:
                  _keep(g, x.shape, axis, keepdims) * softmax(x, axis=axis))
+logsumexp.defjvp(lambda t, out, x, axis=None, keepdims=False:
+                 _reduce_jvp(t, x, axis, keepdims, softmax(x, axis=axis)))
+
+
+def _softmax_vjp(g: Tensor, out: Tensor, x: Tensor, axis: Any = -1) -> Tensor:
+    return out * (g - (g * out).sum(axis=_neg_axes(axis, out.ndim), keepdims=True))
+
 
 softmax = op(_softmax, "softmax")
-softmax.defvjp(lambda g, out, x, axis=-1: out * (g - (g * out).sum(axis=axis, keepdims=True)))
+softmax.defvjp(_softmax_vjp)
+softmax.defjvp(_softmax_vjp)  # the Jacobian diag(s) - s sᵀ is symmetric
 
 log_softmax = op(_log_softmax, "log_softmax")
-log_softmax.defvjp(lambda g, out, x, axis=-1: g - exp(out) * g.sum(axis=axis, keepdims=True))
+log_softmax.defvjp(lambda g, out, x, axis=-1: g - exp(out) * g.sum(axis=_neg_axes(axis, out.ndim), keepdims=True))
+log_softmax.defjvp(lambda t, out, x, axis=-1: t - (t * exp(out)).sum(axis=_neg_axes(axis, out.ndim), keepdims=True))
 
 
 # =============================================================================== shape
 
 reshape = op(lambda x, shape: np.reshape(x, shape), "reshape", structural=True)
-reshape.defvjp(lambda g, out, x, shape: reshape(g, x.shape))
+reshape.defvjp(lambda g, out, x, shape: reshape(g, _lead(g, out.ndim) + x.shape))
+reshape.defjvp(lambda t, out, x, shape: reshape(t, _lead(t, x.ndim) + out.shape))
+
+
+def _permutation(axes: Any, ndim: int) -> tuple[int, ...]:
+    return tuple(range(ndim))[::-1] if axes is None else tuple(a % ndim for a in axes)
+
+
+def _permute(g: Tensor, perm: tuple[int, ...]) -> Tensor:
+    """Permute the last ``len(perm)`` axes of ``g``, leaving its batch axes in front."""
+    nb = g.ndim - len(perm)
+    return transpose(g, tuple(range(nb)) + tuple(nb + p for p in perm))
+
 
 transpose = op(lambda x, axes=None: np.transpose(x, axes), "transpose", structural=True)
-transpose.defvjp(lambda g, out, x, axes=None:
-                 transpose(g, None if axes is None else tuple(np.argsort([a % x.ndim for a in axes]))))
+transpose.defvjp(lambda g, out, x, axes=None: _permute(g, tuple(np.argsort(_permutation(axes, x.ndim)))))
+transpose.defjvp(lambda t, out, x, axes=None: _permute(t, _permutation(axes, x.ndim)))
+
+
+def _sum_to_batched(g: Tensor, shape: tuple[int, ...], ndim: int) -> Tensor:
+    """Sum ``g`` (batch axes, then ``ndim`` axes) down to ``batch + shape``."""
+    nb = g.ndim - ndim
+    return sum_to(g, shape) if nb == 0 else _engine.unbroadcast_batched(g, shape, nb)
+
 
 broadcast_to = op(lambda x, shape: np.broadcast_to(x, shape), "broadcast_to", structural=True)
-broadcast_to.defvjp(lambda g, out, x, shape: sum_to(g, x.shape))
+broadcast_to.defvjp(lambda g, out, x, shape: _sum_to_batched(g, x.shape, out.ndim))
+broadcast_to.defjvp(lambda t, out, x, shape:
+                    broadcast_to(_align(t, x.ndim, out.ndim), _lead(t, x.ndim) + out.shape))
 
 
 def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -340,10 +428,12 @@ def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 sum_to = op(_sum_to, "sum_to", structural=True)
-sum_to.defvjp(lambda g, out, x, shape: broadcast_to(g, x.shape))
+sum_to.defvjp(lambda g, out, x, shape: broadcast_to(_align(g, out.ndim, x.ndim), _lead(g, out.ndim) + x.shape))
+sum_to.defjvp(lambda t, out, x, shape: _sum_to_batched(t, out.shape, x.ndim))
 
 cast = op(lambda x, dtype: x.astype(dtype, copy=False), "cast", structural=True)
 cast.defvjp(lambda g, out, x, dtype: cast(g, x.dtype))
+cast.defjvp(lambda t, out, x, dtype: cast(t, out.dtype))
 
 
 def _has_int_array(index: Any) -> bool:
@@ -360,26 +450,80 @@ def _index_add(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     return z
 
 
+def _is_basic(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(p, np.ndarray) for p in parts)
+
+
+def _explicit(index: Any, ndim: int) -> tuple[Any, ...]:
+    """``index`` as a tuple that names all ``ndim`` axes, its Ellipsis spelled out as slices."""
+    parts = index if isinstance(index, tuple) else (index,)
+    used = builtins.sum(p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+                        for p in parts if p is not None and p is not Ellipsis)
+    fill = (slice(None),) * (ndim - used)
+    if any(p is Ellipsis for p in parts):
+        at = next(i for i, p in enumerate(parts) if p is Ellipsis)
+        return parts[:at] + fill + parts[at + 1:]
+    return parts + fill
+
+
+def _batch_last(g: Tensor, nb: int) -> Tensor:
+    return transpose(g, tuple(range(nb, g.ndim)) + tuple(range(nb)))
+
+
+def _batch_first(g: Tensor, nb: int) -> Tensor:
+    return transpose(g, tuple(range(g.ndim - nb, g.ndim)) + tuple(range(g.ndim - nb)))
+
+
+def _take(g: Tensor, index: Any, ndim: int) -> Tensor:
+    """``g[index]`` on the last ``ndim`` axes of ``g``, its batch axes kept in front."""
+    nb = g.ndim - ndim
+    if nb == 0:
+        return getitem(g, index)
+    if _is_basic(index):
+        return getitem(g, (slice(None),) * nb + (index if isinstance(index, tuple) else (index,)))
+    # NumPy may move advanced-index axes to the front, so the batch axes wait at the back meanwhile.
+    return _batch_first(getitem(_batch_last(g, nb), _explicit(index, ndim)), nb)
+
+
+def _put(g: Tensor, index: Any, shape: tuple[int, ...], ndim: int) -> Tensor:
+    """Zeros of ``batch + shape`` with ``g`` added at ``[index]`` of the last axes (``ndim`` of ``g`` own)."""
+    nb = g.ndim - ndim
+    if nb == 0:
+        return index_add(g, index, shape)
+    lead = g.data.shape[:nb]
+    if _is_basic(index):
+        return index_add(g, (slice(None),) * nb + (index if isinstance(index, tuple) else (index,)), lead + shape)
+    return _batch_first(index_add(_batch_last(g, nb), _explicit(index, len(shape)), shape + lead), nb)
+
+
 getitem = op(lambda x, index: x[index], "getitem", structural=True)
-getitem.defvjp(lambda g, out, x, index: index_add(g, index, x.shape))
+getitem.defvjp(lambda g, out, x, index: _put(g, index, x.shape, out.ndim))
+getitem.defjvp(lambda t, out, x, index: _take(t, index, x.ndim))
 
 index_add = op(_index_add, "index_add", structural=True)
-index_add.defvjp(lambda g, out, x, index, shape: getitem(g, index))
+index_add.defvjp(lambda g, out, x, index, shape: _take(g, index, out.ndim))
+index_add.defjvp(lambda t, out, x, index, shape: _put(t, index, shape, x.ndim))
 
 
-def _concatenate_vjp(argnum: int, g: Tensor, out: Tensor, *xs: Any, axis: int = 0) -> Tensor:
+def _concatenated_part(argnum: int, out: Tensor, xs: tuple[Any, ...], axis: int) -> tuple[Any, ...]:
+    """The index of input ``argnum`` inside the result of concatenate."""
     ax = axis % out.ndim
     start = int(np.sum([_shape(x)[ax] for x in xs[:argnum]], dtype=np.int64))
-    stop = start + _shape(xs[argnum])[ax]
-    return getitem(g, (slice(None),) * ax + (slice(start, stop),))
+    return (slice(None),) * ax + (slice(start, start + _shape(xs[argnum])[ax]),)
 
 
 concatenate_ = op(lambda *xs, axis=0: np.concatenate(xs, axis=axis), "concatenate", structural=True)
-concatenate_.defvjp_argnum(_concatenate_vjp)
+concatenate_.defvjp_argnum(lambda argnum, g, out, *xs, axis=0:
+                           _take(g, _concatenated_part(argnum, out, xs, axis), out.ndim))
+concatenate_.defjvp_argnum(lambda argnum, t, out, *xs, axis=0:
+                           _put(t, _concatenated_part(argnum, out, xs, axis), out.shape, out.ndim))
 
 stack_ = op(lambda *xs, axis=0: np.stack(xs, axis=axis), "stack", structural=True)
 stack_.defvjp_argnum(lambda argnum, g, out, *xs, axis=0:
-                     getitem(g, (slice(None),) * (axis % out.ndim) + (argnum,)))
+                     _take(g, (slice(None),) * (axis % out.ndim) + (argnum,), out.ndim))
+stack_.defjvp_argnum(lambda argnum, t, out, *xs, axis=0:
+                     _put(t, (slice(None),) * (axis % out.ndim) + (argnum,), out.shape, out.ndim - 1))
 
 
 # =============================================================================== linear algebra
@@ -400,15 +544,35 @@ def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor:
 def _matmul_vjp_y(g: Tensor, out: Tensor, x: Any, y: Tensor) -> Tensor:
     if len(_shape(x)) == 1:
         if y.ndim == 1:
-            return g * x
+            return expand_dims(g, -1) * x
         return expand_dims(x, -1) * expand_dims(g, -2)
     if y.ndim == 1:
         return expand_dims(g, -1) * x  # (..., m, n): the engine sums down to (n,)
     return _swap(x) @ g
 
 
+def _matmul_jvp(argnum: int, t: Tensor, out: Tensor, x: Any, y: Any) -> Tensor:
+    """``t @ y`` or ``x @ t``, with vectors as matrices and the batch axes of ``t`` in front of all others."""
+    xs, ys = _shape(x), _shape(y)
+    own = len(xs) if argnum == 0 else len(ys)
+    lead = _lead(t, own)
+    a, b = (t, y) if argnum == 0 else (x, t)
+    if len(xs) == 1:
+        a = expand_dims(a, -2)
+    if len(ys) == 1:
+        b = expand_dims(b, -1)
+    stack_rank = builtins.max(len(xs), len(ys), 2) - 2  # the broadcast stack axes of the result
+    if argnum == 0:
+        a = _align(a, builtins.max(len(xs), 2), stack_rank + 2)
+    else:
+        b = _align(b, builtins.max(len(ys), 2), stack_rank + 2)
+    return reshape(a @ b, lead + out.shape)
+
+
 matmul = op(np.matmul, "matmul", arity=2)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
+matmul.defjvp(lambda t, out, x, y: _matmul_jvp(0, t, out, x, y),
+              lambda t, out, x, y: _matmul_jvp(1, t, out, x, y))
 
 
 # =============================================================================== composites

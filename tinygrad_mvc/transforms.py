@@ -1,0 +1,376 @@
+"""Function transforms in the style of JAX: grad, value_and_grad, vjp, jvp, linearize, jacobian, hessian, hvp.
+
+Each takes a Python function of Tensors and returns a function. Called with NumPy arrays or floats,
+that function returns NumPy arrays; called with Tensors it returns Tensors connected to the caller's
+graph, so the transforms nest: ``grad(grad(f))``, ``jacobian(grad(f))``, or a ``grad`` of a function
+that calls ``grad`` itself.
+
+All of them are thin wrappers over two passes of the engine: :func:`engine.gradients` (reverse
+mode, vector-Jacobian products) and :func:`forward.push_forward` (forward mode, Jacobian-vector
+products), both of which push a whole batch of vectors through the graph at once. The function is
+differentiated with respect to fresh tensors that stand for its arguments (an ``identity`` node when
+the argument is itself part of a graph), so an inner ``grad`` never confuses its own input with the
+same tensor used by an enclosing computation.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import engine, ops
+from .forward import push_forward
+from .tensor import Tensor, _wrap
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp"]
+
+ArgNums = int | Sequence[int]
+
+BATCH_BUDGET = 1 << 22
+"""Most array entries per intermediate of a batched pass (32 MB in float64); larger batches go in chunks."""
+
+
+# ----------------------------------------------------------------------------- preparing a call
+
+@dataclass
+class _Call:
+    """A call of the user's function, with the differentiated arguments replaced by fresh tensors."""
+
+    args: list[Any]
+    inputs: list[Tensor]
+    tensor_mode: bool  # some differentiated argument was a Tensor: return Tensors
+    create_graph: bool  # record the derivative passes, so the caller can differentiate the results
+
+
+def _argnums(name: str, argnums: Any, nargs: int) -> tuple[int, ...]:
+    many = not isinstance(argnums, (int, np.integer))
+    nums = tuple(argnums) if many else (argnums,)
+    if not nums or not all(isinstance(i, (int, np.integer)) for i in nums):
+        raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"{name}: argnums={argnums!r} but the function was called with {nargs} positional "
+                             f"argument{'s' if nargs != 1 else ''}")
+    return tuple(int(i) % nargs for i in nums)
+
+
+def _fresh(data: np.ndarray) -> Tensor:
+    t = _wrap(data)
+    t.requires_grad = True
+    t._seq = next(engine._sequence)
+    return t
+
+
+def _as_input(name: str, a: Any) -> tuple[Tensor, bool]:
+    """The tensor to differentiate with respect to in place of ``a``, and whether ``a`` was a Tensor."""
+    if isinstance(a, Tensor):
+        if a.data.dtype.kind != "f":
+            raise TypeError(f"{name}: cannot differentiate with respect to a Tensor of dtype {a.data.dtype}")
+        if a.requires_grad and engine.is_grad_enabled():
+            return ops.identity(a), True  # a node of its own, still connected to the caller's graph
+        return _fresh(a.data), True
+    try:
+        arr = np.asarray(a)
+    except Exception as e:  # noqa: BLE001 - report any conversion failure as the argument's fault
+        raise TypeError(f"{name}: cannot differentiate with respect to {type(a).__name__}: {e}") from e
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name}: cannot differentiate with respect to an argument of dtype {arr.dtype}; "
+                        f"pass floats, a NumPy float array or a Tensor")
+    return _fresh(arr), False
+
+
+def _prepare(name: str, args: Sequence[Any], nums: tuple[int, ...]) -> _Call:
+    args = list(args)
+    inputs, tensor_mode = [], False
+    for i in nums:
+        t, was_tensor = _as_input(name, args[i])
+        args[i] = t
+        inputs.append(t)
+        tensor_mode = tensor_mode or was_tensor
+    return _Call(args, inputs, tensor_mode, tensor_mode and engine.is_grad_enabled())
+
+
+def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any]) -> Tensor:
+    """Run ``f`` recording its graph (even inside ``no_grad``: the transform needs it)."""
+    with engine.enable_grad():
+        out = f(*call.args, **kwargs)
+    if isinstance(out, Tensor):
+        return out
+    if isinstance(out, (tuple, list, dict)):
+        raise TypeError(f"{name}: the function returned a {type(out).__name__}; it must return one Tensor")
+    arr = np.asarray(out)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: the function returned {type(out).__name__}, not a Tensor or number")
+    return _wrap(arr.astype(np.float64) if arr.dtype.kind != "f" else arr)
+
+
+def _result(t: Tensor, call: _Call) -> Any:
+    """A Tensor in tensor mode; otherwise a NumPy array the caller owns (a NumPy scalar for 0-d)."""
+    if call.tensor_mode:
+        return t
+    data = t.data
+    if not (data.flags.owndata and data.flags.writeable):
+        data = np.array(data)
+    return data[()] if data.ndim == 0 else data
+
+
+def _single(results: list[Any], argnums: Any) -> Any:
+    return results[0] if isinstance(argnums, (int, np.integer)) else tuple(results)
+
+
+def _check_tangent(name: str, what: str, v: Any, x: Tensor) -> Any:
+    shape = v.shape if isinstance(v, Tensor) else np.shape(v)
+    if shape != x.data.shape:
+        raise ValueError(f"{name}: {what} has shape {shape} but its argument has shape {x.data.shape}")
+    return v
+
+
+# ----------------------------------------------------------------------------- reverse mode
+
+def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., tuple[Any, Any]]:
+    """``f`` and its gradient together: ``(f(*args), ∂f/∂args[argnums])``, for one forward and one backward pass.
+
+    ``f`` must return a scalar. With a tuple ``argnums`` the gradient is a tuple, one per argument,
+    each of its argument's shape.
+
+    >>> import tinygrad_mvc as tg
+    >>> tg.value_and_grad(lambda x: (x ** 2).sum())(np.array([1.0, 2.0]))
+    (np.float64(5.0), array([2., 4.]))
+    """
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        call = _prepare("grad", args, _argnums("grad", argnums, len(args)))
+        out = _trace("grad", f, call, kwargs)
+        if out.data.size != 1:
+            raise ValueError(
+                f"grad: the function returned shape {out.data.shape}, not a scalar; use tg.jacobian(f) for the "
+                f"Jacobian of a vector output, tg.vjp for a vector-Jacobian product, or reduce it (e.g. .sum())")
+        grads = engine.gradients(out, call.inputs, create_graph=call.create_graph)
+        return _result(out, call), _single([_result(g, call) for g in grads], argnums)
+
+    return value_and_grad_f
+
+
+def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """The gradient of a scalar function: ``grad(f)(x)`` has ``x``'s shape. Cost: about 2-3 evaluations of ``f``.
+
+    A non-scalar output is a ``ValueError`` (use :func:`jacobian`). Nest it for higher derivatives.
+
+    >>> import tinygrad_mvc as tg
+    >>> tg.grad(lambda x: x ** 3)(2.0)               # 3 x²
+    np.float64(12.0)
+    >>> tg.grad(tg.grad(lambda x: x ** 3))(2.0)      # 6 x
+    np.float64(12.0)
+    """
+    value_and_grad_f = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        return value_and_grad_f(*args, **kwargs)[1]
+
+    return grad_f
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """``(f(*primals), vjp_fn)`` where ``vjp_fn(u)`` is ``uᵀ J``: a tuple, one gradient per primal.
+
+    ``u`` has the output's shape; each call costs one backward pass (the graph is kept for reuse).
+
+    >>> out, vjp_fn = vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    >>> vjp_fn(np.array([1.0, 10.0]))
+    (array([ 2., 40.]),)
+    """
+    call = _prepare("vjp", primals, tuple(range(len(primals))))
+    out = _trace("vjp", f, call, {})
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        shape = cotangent.shape if isinstance(cotangent, Tensor) else np.shape(cotangent)
+        if shape != out.data.shape:
+            raise ValueError(f"vjp: the cotangent has shape {shape} but the output has shape {out.data.shape}")
+        create = call.create_graph or (isinstance(cotangent, Tensor) and cotangent.requires_grad)
+        grads = engine.gradients(out, call.inputs, cotangent, create_graph=create, retain_graph=True)
+        return tuple(_result(g, call) for g in grads)
+
+    return _result(out, call), vjp_fn
+
+
+# ----------------------------------------------------------------------------- forward mode
+
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``(f(*primals), J·tangents)`` by forward mode: one evaluation of ``f`` plus one tangent pass.
+
+    Each tangent has its primal's shape; the result has the output's shape.
+
+    >>> import tinygrad_mvc as tg
+    >>> tg.jvp(tg.sin, (0.0,), (2.0,))                # cos(0) · 2
+    (np.float64(0.0), np.float64(2.0))
+    """
+    primals, tangents = _pair("jvp", primals, tangents)
+    out, jvp_fn = linearize(f, *primals)
+    return out, jvp_fn(*tangents)
+
+
+def _pair(name: str, primals: Any, tangents: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"{name}: primals and tangents must be tuples, e.g. {name}(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"{name}: {len(primals)} primals but {len(tangents)} tangents; give one tangent per primal")
+    return tuple(primals), tuple(tangents)
+
+
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(f(*primals), jvp_fn)``: ``f`` is evaluated once, then ``jvp_fn(*tangents)`` is J·tangents.
+
+    Each call of ``jvp_fn`` is one forward tangent pass over the recorded graph: the linear map
+    ``v ↦ f(x₀) + J v`` approximates ``f(x₀ + v)``.
+
+    >>> y, f_jvp = linearize(lambda x: x ** 2, 3.0)
+    >>> y, f_jvp(0.5)                                 # 9 and 2·3·0.5
+    (np.float64(9.0), np.float64(3.0))
+    """
+    call = _prepare("linearize", primals, tuple(range(len(primals))))
+    out = _trace("linearize", f, call, {})
+
+    def jvp_fn(*tangents: Any) -> Any:
+        if len(tangents) != len(call.inputs):
+            raise ValueError(f"jvp: {len(call.inputs)} primals but {len(tangents)} tangents")
+        for v, x in zip(tangents, call.inputs, strict=True):
+            _check_tangent("jvp", "a tangent", v, x)
+        create = call.create_graph or any(isinstance(v, Tensor) and v.requires_grad for v in tangents)
+        return _result(push_forward(out, call.inputs, tangents, create_graph=create), call)
+
+    return _result(out, call), jvp_fn
+
+
+# ----------------------------------------------------------------------------- Jacobians and Hessians
+
+def jacobian(f: Callable[..., Any], argnums: ArgNums = 0, mode: str = "auto") -> Callable[..., Any]:
+    """The Jacobian of ``f``, of shape ``out.shape + in.shape`` (a tuple of them for a tuple ``argnums``).
+
+    ``mode="rev"`` pushes the m output basis vectors backward (m VJPs), ``"fwd"`` pushes the n input
+    basis vectors forward (n JVPs); either way they go through the graph as one batch (in chunks of at
+    most ``BATCH_BUDGET`` entries per intermediate), not one by one. ``"auto"`` picks forward mode when
+    the inputs are fewer than the outputs (n < m: tall Jacobians) and reverse mode otherwise.
+
+    >>> import tinygrad_mvc as tg
+    >>> tg.jacobian(lambda x: x[:2] * x[1:])(np.array([1.0, 2.0, 3.0]))
+    array([[2., 1., 0.],
+           [0., 3., 2.]])
+    """
+    if mode not in ("auto", "rev", "fwd"):
+        raise ValueError(f"jacobian: mode must be 'auto', 'rev' or 'fwd', got {mode!r}")
+
+    @functools.wraps(f)
+    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
+        call = _prepare("jacobian", args, _argnums("jacobian", argnums, len(args)))
+        out = _trace("jacobian", f, call, kwargs)
+        n = sum(x.data.size for x in call.inputs)
+        use = mode if mode != "auto" else ("fwd" if n < out.data.size else "rev")
+        with engine._set_grad_enabled(call.create_graph):
+            blocks = (_jacobian_fwd if use == "fwd" else _jacobian_rev)(out, call)
+        return _single([_result(b, call) for b in blocks], argnums)
+
+    return jacobian_f
+
+
+def _basis(start: int, stop: int, n: int, dtype: Any) -> np.ndarray:
+    """Rows ``start..stop`` of the n×n identity."""
+    rows = np.zeros((stop - start, n), dtype=dtype)
+    rows[np.arange(stop - start), np.arange(start, stop)] = 1
+    return rows
+
+
+def _chunks(count: int, width: int) -> list[tuple[int, int]]:
+    step = max(1, min(count, BATCH_BUDGET // max(1, width)))
+    return [(s, min(s + step, count)) for s in range(0, count, step)]
+
+
+def _empty(out: Tensor, call: _Call) -> list[Tensor]:
+    """The Jacobian when the output or an input has no entries: zeros of the right shape."""
+    dtype = out.data.dtype if out.data.dtype.kind == "f" else np.float64
+    return [_wrap(np.zeros(out.data.shape + x.data.shape, dtype=dtype)) for x in call.inputs]
+
+
+def _jacobian_rev(out: Tensor, call: _Call) -> list[Tensor]:
+    m, shape = out.data.size, out.data.shape
+    dtype = out.data.dtype if out.data.dtype.kind == "f" else np.float64
+    if m == 0 or any(x.data.size == 0 for x in call.inputs):
+        return _empty(out, call)
+    width = max([m] + [x.data.size for x in call.inputs])
+    parts: list[list[Tensor]] = [[] for _ in call.inputs]
+    for start, stop in _chunks(m, width):
+        cotangents = _basis(start, stop, m, dtype).reshape((stop - start,) + shape)
+        grads = engine.gradients(out, call.inputs, cotangents, batch_ndim=1, create_graph=call.create_graph,
+                                 retain_graph=True)
+        for p, g in zip(parts, grads, strict=True):
+            p.append(g)
+    return [ops.reshape(_join(p), shape + x.data.shape) for p, x in zip(parts, call.inputs, strict=True)]
+
+
+def _jacobian_fwd(out: Tensor, call: _Call) -> list[Tensor]:
+    m, shape = out.data.size, out.data.shape
+    if m == 0 or any(x.data.size == 0 for x in call.inputs):
+        return _empty(out, call)
+    blocks = []
+    for j, x in enumerate(call.inputs):
+        n = x.data.size
+        width = max(m, n)
+        parts = []
+        for start, stop in _chunks(n, width):
+            tangents: list[Any] = [None] * len(call.inputs)
+            tangents[j] = _basis(start, stop, n, x.data.dtype).reshape((stop - start,) + x.data.shape)
+            parts.append(push_forward(out, call.inputs, tangents, batch_ndim=1, create_graph=call.create_graph))
+        columns = ops.reshape(_join(parts), (n, m))  # row i: the derivative along input entry i
+        blocks.append(ops.reshape(ops.transpose(columns), shape + x.data.shape))
+    return blocks
+
+
+def _join(parts: list[Tensor]) -> Tensor:
+    return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=0)
+
+
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """The Hessian of a scalar ``f``, of shape ``in.shape + in.shape``, by forward mode over reverse mode.
+
+    The gradient's graph is recorded once, then the n input basis vectors are pushed forward through
+    it as one batch: about the cost of n Hessian-vector products done at array speed, with no Python
+    loop over n. A tuple ``argnums`` gives the blocks ``H[i][j] = ∂²f / ∂args[i] ∂args[j]``.
+
+    >>> import tinygrad_mvc as tg
+    >>> tg.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0]))
+    array([[6., 2.],
+           [2., 0.]])
+    """
+    if isinstance(argnums, (int, np.integer)):
+        return jacobian(grad(f, argnums), argnums, mode="fwd")
+    nums = tuple(argnums)
+
+    @functools.wraps(f)
+    def hessian_blocks(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], ...]:
+        grad_f = grad(f, nums)
+        return tuple(jacobian(lambda *a, i=i: grad_f(*a, **kwargs)[i], nums, mode="fwd")(*args)
+                     for i in range(len(nums)))
+
+    return hessian_blocks
+
+
+def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
+    """The Hessian-vector product H(x)·v of a scalar ``f``, without forming H; shape ``x.shape``.
+
+    Forward mode over reverse mode: one gradient pass recorded, then one tangent pass through it,
+    a small constant times the cost of the gradient.
+
+    >>> import tinygrad_mvc as tg
+    >>> tg.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 1.0]))   # 6 x ⊙ v
+    array([ 6., 12.])
+    """
+    if (v.shape if isinstance(v, Tensor) else np.shape(v)) != (x.shape if isinstance(x, Tensor) else np.shape(x)):
+        raise ValueError(f"hvp: v has shape {np.shape(v)} but x has shape {np.shape(x)}; they must be equal")
+    return jvp(grad(f), (x,), (v,))[1]
