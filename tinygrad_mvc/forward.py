@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import engine, ops
 from .engine import TRANSPOSE_VJP, Primitive, _set_grad_enabled
 from .tensor import Tensor, _wrap
 
@@ -52,17 +52,24 @@ def push_forward(output: Tensor, inputs: Sequence[Tensor], tangents: Sequence[An
             raise ValueError(f"jvp: tangents have different batch shapes {batch} and {shape[:batch_ndim]}")
         batch = shape[:batch_ndim]
         if t.data.dtype != x.data.dtype and x.data.dtype.kind == "f":
-            t = _cast(t, x.data.dtype)
+            t = ops.cast(t, x.data.dtype)
         known[id(x)] = t
     if batch is None:
         batch = ()
     with _set_grad_enabled(create_graph):
         if id(output) in known:
             return known[id(output)]
+        rules: dict[tuple[Primitive, int], Any] = {}  # each op's forward rules, looked up once per pass
         for node in _nodes_between(inputs, output, known):
-            t = _node_tangent(node, known, batch_ndim)
-            if t is not None:
-                known[id(node)] = _fit(t, batch + node.data.shape, node.data.dtype)
+            t = _node_tangent(node, known, batch_ndim, rules)
+            if t is None:
+                continue
+            data, nd = t.data, node.data
+            if data.shape[batch_ndim:] != nd.shape or data.shape[:batch_ndim] != batch:
+                t = ops.broadcast_to(t, batch + nd.shape)  # a rule may return a broadcastable tangent
+            if t.data.dtype != nd.dtype and nd.dtype.kind == "f":
+                t = ops.cast(t, nd.dtype)
+            known[id(node)] = t
         result = known.get(id(output))
     if result is None:
         dtype = output.data.dtype if output.data.dtype.kind in "fc" else np.float64
@@ -96,28 +103,49 @@ def _nodes_between(inputs: Sequence[Tensor], output: Tensor, stop: dict[int, Ten
     return sorted(found.values(), key=lambda t: t._seq)
 
 
-def _node_tangent(node: Tensor, known: dict[int, Tensor], nb: int) -> Tensor | None:
+def _node_tangent(node: Tensor, known: dict[int, Tensor], nb: int,
+                  rules: dict[tuple[Primitive, int], Any]) -> Tensor | None:
+    """The sum over the node's inputs of each input's tangent pushed through the op's JVP rule."""
     op, args, kwargs = node._op, node._inputs, node._kwargs
     total = None
     for i, a in enumerate(args):
         t = known.get(id(a)) if isinstance(a, Tensor) else None
         if t is None:
             continue
-        rule = op.jvp_rule(i)
+        rule = rules.get((op, i), _MISSING)
+        if rule is _MISSING:
+            rule = rules[op, i] = op.jvp_rule(i)
         if rule is None:
             continue
         if rule is TRANSPOSE_VJP:
             r = _per_entry(lambda ti, i=i: _transposed_vjp(op, i, ti, node, args, kwargs), t, nb)
         else:
-            if op.elementwise:  # broadcasting: line the tangent's own axes up with the output's
-                t = _align(t, a.data.ndim, node.data.ndim)
+            if op.elementwise and a.data.ndim != node.data.ndim:
+                t = ops._align(t, a.data.ndim, node.data.ndim)  # line the tangent's axes up with the output's
             if nb and not op.batchable:
                 r = _per_entry(lambda ti, rule=rule: rule(ti, node, *args, **kwargs), t, nb)
             else:
-                r = rule(t, node, *args, **kwargs)
-        if r is not None:
-            total = r if total is None else total + r
+                r = rule(t, node, *args, **kwargs) if kwargs else rule(t, node, *args)
+        if r is None:
+            continue
+        if total is None:
+            total = r
+        elif not total.requires_grad and _owned(total, args, known) and total.data.shape == r.data.shape:
+            np.add(total.data, r.data, out=total.data)  # a fresh array of this node's: add in place
+        else:
+            total = total + r
     return total
+
+
+_MISSING = object()
+
+
+def _owned(t: Tensor, args: tuple[Any, ...], known: dict[int, Tensor]) -> bool:
+    """Whether ``t``'s array was made by this node's rules alone (not an input's tangent or a view of one)."""
+    data = t.data
+    if not (data.flags.owndata and data.flags.writeable):
+        return False
+    return not any(isinstance(a, Tensor) and id(a) in known and known[id(a)].data is data for a in args)
 
 
 def _transposed_vjp(op: Primitive, i: int, t: Tensor, node: Tensor, args: tuple[Any, ...],
@@ -136,37 +164,12 @@ def _transposed_vjp(op: Primitive, i: int, t: Tensor, node: Tensor, args: tuple[
 
 def _per_entry(rule: Any, t: Tensor, nb: int) -> Tensor | None:
     """Apply an unbatched rule to each entry of a batch of tangents, and stack the results."""
-    from .ops import getitem, reshape, stack
-
     if nb == 0:
         return rule(t)
     lead = t.data.shape[:nb]
-    flat = reshape(t, (-1,) + t.data.shape[nb:])
-    parts = [rule(getitem(flat, b)) for b in range(flat.data.shape[0])]
+    flat = ops.reshape(t, (-1,) + t.data.shape[nb:])
+    parts = [rule(ops.getitem(flat, b)) for b in range(flat.data.shape[0])]
     if any(p is None for p in parts):
         return None
-    out = stack(parts)
-    return reshape(out, lead + out.data.shape[1:])
-
-
-def _align(t: Tensor, ndim: int, to_ndim: int) -> Tensor:
-    from .ops import _align as align
-
-    return align(t, ndim, to_ndim)
-
-
-def _cast(t: Tensor, dtype: np.dtype) -> Tensor:
-    from .ops import cast
-
-    return cast(t, dtype)
-
-
-def _fit(t: Tensor, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    """A rule may return a tangent that broadcasts to the node's shape; make it exactly that shape and dtype."""
-    from .ops import broadcast_to
-
-    if t.data.shape != shape:
-        t = broadcast_to(t, shape)
-    if t.data.dtype != dtype and dtype.kind == "f":
-        t = _cast(t, dtype)
-    return t
+    out = ops.stack(parts)
+    return ops.reshape(out, lead + out.data.shape[1:])

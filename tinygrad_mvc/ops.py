@@ -233,10 +233,27 @@ div = op(np.true_divide, "div", arity=2, elementwise=True)
 div.defvjp(lambda g, out, x, y: g / y,
            lambda g, out, x, y: -g * out / y)
 
-pow = op(np.power, "pow", arity=2, elementwise=True)
+def _power(x: np.ndarray, y: Any) -> np.ndarray:
+    if (type(y) is float or type(y) is int) and y == 2:
+        return np.square(x)  # same values, but about twice as fast as the general power
+    return np.power(x, y)
+
+
+pow = op(_power, "pow", arity=2, elementwise=True)
+
+
 def _pow_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor | None:
+    if not isinstance(y, Tensor) and np.ndim(y) == 0:
+        c = float(y)
+        if c == 0:
+            return None  # x**0 is constant; x**(0 - 1) would turn 0 * inf into NaN at x = 0
+        if c == 1:
+            return g
+        if c == 2:
+            return g * (2 * x)  # no x**1: one op fewer here, three fewer in forward-over-reverse
+        return g * (c * x ** (c - 1))
     if not isinstance(y, Tensor) and np.all(np.asarray(y) == 0):
-        return None  # x**0 is constant; x**(0 - 1) would turn 0 * inf into NaN at x = 0
+        return None
     return g * y * x ** (y - 1)
 
 
