@@ -58,7 +58,7 @@ def check_coefficients() -> tuple[list[str], float]:
     for name, (f, expected) in textbook().items():
         got = tg.taylor(f, 0.0, 6).coefficients
         worst = max(worst, float(np.max(np.abs(got - expected))))
-        lines.append(f"  {name:10} " + " ".join(f"{c:+.6f}" for c in got))
+        lines.append(f"  {name:10} " + " ".join(f"{c + 0.0:+.6f}" for c in got))  # + 0.0 prints -0 as 0
     return lines, worst
 
 

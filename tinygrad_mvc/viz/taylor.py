@@ -101,7 +101,8 @@ def _plot_contours(f: Any, x0: np.ndarray, orders: list[int], xs: Any, title: st
     points = np.stack([X, Y], axis=-1)
     Z = _evaluate_grid(f, points)
     levels = np.linspace(np.nanmin(Z), np.nanmax(Z), 15)
-    fig, axes = plt.subplots(1, 1 + len(orders), figsize=(4.2 * (1 + len(orders)), 4), squeeze=False)
+    fig, axes = plt.subplots(1, 1 + len(orders), figsize=(4.4 * (1 + len(orders)), 4.2), squeeze=False,
+                             layout="constrained")
     panels = [("f", Z)] + [(f"order {k} model", taylor(f, x0, k)(points)) for k in orders]
     names = {0: "constant", 1: "linearisation", 2: "quadratic model"}
     for axis, (label, values) in zip(axes[0], panels, strict=True):
@@ -112,7 +113,7 @@ def _plot_contours(f: Any, x0: np.ndarray, orders: list[int], xs: Any, title: st
         axis.set_title("f (white lines: f)" if k is None else f"{names.get(int(k), label)} (order {k})")
         axis.set_xlabel("x")
         axis.set_ylabel("y")
-    fig.colorbar(cs, ax=axes[0].tolist(), shrink=0.85)
+    fig.colorbar(cs, ax=axes[0].tolist(), shrink=0.9, label="value")
     fig.suptitle(title or f"Taylor models around x₀ = ({x0[0]:g}, {x0[1]:g})")
     return fig
 
