@@ -28,7 +28,8 @@ _new = object.__new__
 _sequence = itertools.count(1)
 
 __all__ = ["Primitive", "UnaryPrimitive", "BinaryPrimitive", "primitive",
-           "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward", "gradients"]
+           "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward", "gradients",
+           "reaches_outside"]
 
 # Module globals rather than attributes on an object: the hot path reads them with one LOAD_GLOBAL.
 _grad_enabled = True
@@ -402,14 +403,12 @@ def gradients(output: Tensor, inputs: Sequence[Tensor], cotangent: Any = None, *
         raise ValueError(f"gradients: cotangent has shape {g.data.shape}, expected {batch_ndim} batch axes and then "
                          f"the output's shape {output.data.shape}")
     stop = {id(t): t for t in inputs}
-    for t in inputs:
-        if t._op is None and t.requires_grad and not hasattr(t, "_seq"):
-            t._seq = next(_sequence)  # a leaf gets a place in creation order when it becomes an input
     found: dict[int, Tensor] = {}
     if output.requires_grad and id(output) in stop:
         found[id(output)] = g
     elif output.requires_grad and output._op is not None:
-        floor = min((t._seq for t in inputs if t.requires_grad), default=None)
+        # A leaf without a creation number (made by Tensor()) may be older than anything: no pruning by it.
+        floor = min((getattr(t, "_seq", 1) for t in inputs if t.requires_grad), default=None)
         if floor is not None and output._seq >= floor:
             global _anomaly
             check, _anomaly = _anomaly, False
@@ -425,6 +424,31 @@ def gradients(output: Tensor, inputs: Sequence[Tensor], cotangent: Any = None, *
             r = _wrap(np.zeros(batch + t.data.shape, dtype=t.data.dtype if t.data.dtype.kind in "fc" else dtype))
         results.append(r)
     return results
+
+
+def reaches_outside(output: Tensor, inputs: Sequence[Tensor]) -> bool:
+    """Whether the graph from ``inputs`` to ``output`` also uses a tensor that requires grad and was made
+    outside it: a function closing over a Tensor of an enclosing computation (or a model parameter).
+    """
+    stop = {id(t) for t in inputs}
+    floor = min((getattr(t, "_seq", 1) for t in inputs), default=1)
+    if output.requires_grad and id(output) not in stop and output._op is None:
+        return getattr(output, "_seq", 0) < floor
+    seen: set[int] = set()
+    todo = [output] if output._op is not None and id(output) not in stop else []
+    while todo:
+        args = todo.pop()._inputs
+        if args is None:
+            continue
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad and id(a) not in stop and id(a) not in seen:
+                if getattr(a, "_seq", 0) < floor:  # made before the inputs (leaves of an inner transform are not)
+                    return True
+                if a._op is None:
+                    continue
+                seen.add(id(a))
+                todo.append(a)
+    return False
 
 
 def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: bool, check: bool,

@@ -154,6 +154,7 @@ def _transposed_vjp(op: Primitive, i: int, t: Tensor, node: Tensor, args: tuple[
     from .engine import enable_grad
 
     u = Tensor(np.zeros(node.data.shape, dtype=node.data.dtype), requires_grad=True)
+    u._seq = next(engine._sequence)  # made before what the rule builds from it
     with enable_grad():
         back = op.rule(i)(u, node, *args, **kwargs)
         if back is None or not back.requires_grad:

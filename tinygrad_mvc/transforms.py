@@ -47,9 +47,9 @@ class _Call:
 
 
 def _argnums(name: str, argnums: Any, nargs: int) -> tuple[int, ...]:
-    many = not isinstance(argnums, (int, np.integer))
+    many = isinstance(argnums, (tuple, list))
     nums = tuple(argnums) if many else (argnums,)
-    if not nums or not all(isinstance(i, (int, np.integer)) for i in nums):
+    if not nums or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in nums):
         raise TypeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}")
     for i in nums:
         if not -nargs <= i < nargs:
@@ -97,10 +97,17 @@ def _prepare(name: str, args: Sequence[Any], nums: tuple[int, ...]) -> _Call:
 
 
 def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any]) -> Tensor:
-    """Run ``f`` recording its graph (even inside ``no_grad``: the transform needs it)."""
+    """Run ``f`` recording its graph (even inside ``no_grad``: the transform needs it).
+
+    When ``f`` closes over a Tensor that requires grad (a variable of an enclosing transform, a model
+    parameter) the results must stay connected to it, so they come back as Tensors even for NumPy
+    arguments: otherwise an outer derivative would silently miss that dependence.
+    """
     with engine.enable_grad():
         out = f(*call.args, **kwargs)
     if isinstance(out, Tensor):
+        if not call.tensor_mode and engine.is_grad_enabled() and engine.reaches_outside(out, call.inputs):
+            call.tensor_mode = call.create_graph = True
         return out
     if isinstance(out, (tuple, list, dict)):
         raise TypeError(f"{name}: the function returned a {type(out).__name__}; it must return one Tensor")
