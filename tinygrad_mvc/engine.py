@@ -499,7 +499,8 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
             if rule is None:  # declared zero
                 continue
             if nb and not op.batchable:
-                ga, zeros = _per_batch_entry(rule, g, t, args, kwargs, nb), None
+                ga = per_batch_entry(lambda gb, r=rule, t=t, a=args, k=kwargs: r(gb, t, *a, **k), g, nb)
+                zeros = None
             elif special:
                 ga, zeros = _masked_rule(rule, op, i, g, t, args, kwargs, mask)
             else:
@@ -560,21 +561,21 @@ def unbroadcast_batched(g: Tensor, shape: tuple[int, ...], nb: int) -> Tensor:
     return reshape(g, g.data.shape[:nb] + tuple(shape)) if extra else g
 
 
-def _per_batch_entry(rule: Rule, g: Tensor, t: Tensor, args: tuple[Any, ...], kwargs: dict[str, Any],
-                     nb: int) -> Tensor | None:
-    """Run a rule that only knows unbatched gradients once per batch entry, and stack the results."""
+def per_batch_entry(fn: Callable[[Tensor], Tensor | None], g: Tensor, nb: int) -> Tensor | None:
+    """Apply ``fn``, which only knows unbatched arrays, to each entry of ``g``'s ``nb`` batch axes; stack the results.
+
+    Used for rules that are not ``batchable``, in both the backward and the forward pass.
+    """
     from .ops import getitem, reshape, stack
 
-    batch = g.data.shape[:nb]
+    if nb == 0:
+        return fn(g)
     flat = reshape(g, (-1,) + g.data.shape[nb:])
-    parts = []
-    for b in range(flat.data.shape[0]):
-        r = rule(getitem(flat, b), t, *args, **kwargs)
-        if r is None:
-            return None
-        parts.append(r)
+    parts = [fn(getitem(flat, b)) for b in range(flat.data.shape[0])]
+    if any(p is None for p in parts):
+        return None
     out = stack(parts)
-    return reshape(out, batch + out.data.shape[1:])
+    return reshape(out, g.data.shape[:nb] + out.data.shape[1:])
 
 
 def _masked_rule(rule: Rule, op: Primitive, i: int, g: Tensor, t: Tensor, args: tuple[Any, ...],

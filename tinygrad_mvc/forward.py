@@ -118,12 +118,12 @@ def _node_tangent(node: Tensor, known: dict[int, Tensor], nb: int,
         if rule is None:
             continue
         if rule is TRANSPOSE_VJP:
-            r = _per_entry(lambda ti, i=i: _transposed_vjp(op, i, ti, node, args, kwargs), t, nb)
+            r = engine.per_batch_entry(lambda ti, i=i: _transposed_vjp(op, i, ti, node, args, kwargs), t, nb)
         else:
             if op.elementwise and a.data.ndim != node.data.ndim:
                 t = ops._align(t, a.data.ndim, node.data.ndim)  # line the tangent's axes up with the output's
             if nb and not op.batchable:
-                r = _per_entry(lambda ti, rule=rule: rule(ti, node, *args, **kwargs), t, nb)
+                r = engine.per_batch_entry(lambda ti, rule=rule: rule(ti, node, *args, **kwargs), t, nb)
             else:
                 r = rule(t, node, *args, **kwargs) if kwargs else rule(t, node, *args)
         if r is None:
@@ -163,14 +163,3 @@ def _transposed_vjp(op: Primitive, i: int, t: Tensor, node: Tensor, args: tuple[
     return engine.gradients(inner, [u], create_graph=engine.is_grad_enabled())[0]
 
 
-def _per_entry(rule: Any, t: Tensor, nb: int) -> Tensor | None:
-    """Apply an unbatched rule to each entry of a batch of tangents, and stack the results."""
-    if nb == 0:
-        return rule(t)
-    lead = t.data.shape[:nb]
-    flat = ops.reshape(t, (-1,) + t.data.shape[nb:])
-    parts = [rule(ops.getitem(flat, b)) for b in range(flat.data.shape[0])]
-    if any(p is None for p in parts):
-        return None
-    out = ops.stack(parts)
-    return ops.reshape(out, lead + out.data.shape[1:])
