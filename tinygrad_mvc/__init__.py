@@ -9,7 +9,8 @@ Tensor([ 3., 12.])
 The pieces: :mod:`.tensor` (the Tensor), :mod:`.engine` (recording and backward),
 :mod:`.ops` (every op and its derivative rule), :mod:`.forward` (forward mode),
 :mod:`.transforms` (grad, jvp, jacobian, hessian, ...), :mod:`.taylor`, :mod:`.finite_diff` and
-:mod:`.gradcheck`; :mod:`.viz` and :mod:`.cli` load on first use.
+:mod:`.gradcheck`; :mod:`.nn`, :mod:`.losses` and :mod:`.optim` for networks; :mod:`.viz` and :mod:`.cli`
+load on first use.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import finite_diff
+from . import finite_diff, losses, nn, optim
 from .creation import arange, as_rng, eye, full, linspace, ones, rand, randn, tensor, zeros
 from .engine import Primitive, detect_anomaly, enable_grad, is_grad_enabled, no_grad, primitive
 from .gradcheck import GradcheckError, gradcheck
@@ -79,7 +80,7 @@ __all__ = [
     "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "abs", "clip", "sign",
     "maximum", "minimum", "where", "sum", "mean", "max", "min", "prod", "var", "logsumexp", "softmax",
     "log_softmax", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "concatenate", "stack",
-    "matmul", "astype", "finite_diff", "gradcheck", "GradcheckError",
+    "matmul", "astype", "finite_diff", "nn", "losses", "optim", "gradcheck", "GradcheckError",
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
     "TaylorApproximation",
 ]

@@ -7,6 +7,7 @@ one does: the graph is never dropped silently.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -14,25 +15,29 @@ import numpy as np
 from . import ops
 from .tensor import Tensor, _wrap
 
-_UFUNCS = {
-    np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.true_divide: ops.div,
-    np.power: ops.pow, np.negative: ops.neg, np.exp: ops.exp, np.log: ops.log, np.sqrt: ops.sqrt,
-    np.sin: ops.sin, np.cos: ops.cos, np.tan: ops.tan, np.tanh: ops.tanh, np.absolute: ops.abs,
-    np.maximum: ops.maximum, np.minimum: ops.minimum, np.matmul: ops.matmul, np.sign: ops.sign,
-    np.less: ops.less, np.less_equal: ops.less_equal, np.greater: ops.greater,
-    np.greater_equal: ops.greater_equal, np.equal: ops.equal, np.not_equal: ops.not_equal,
-    np.logical_and: ops.logical_and, np.logical_or: ops.logical_or, np.logical_not: ops.logical_not,
-    np.positive: lambda x: x, np.square: lambda x: ops.mul(x, x),
-}
 
-_FUNCTIONS = {
-    np.sum: ops.sum, np.mean: ops.mean, np.max: ops.max, np.amax: ops.max, np.min: ops.min,
-    np.amin: ops.min, np.prod: ops.prod, np.var: ops.var, np.reshape: ops.reshape,
-    np.transpose: ops.transpose, np.broadcast_to: ops.broadcast_to, np.where: ops.where,
-    np.clip: ops.clip, np.squeeze: ops.squeeze, np.expand_dims: ops.expand_dims,
-    np.concatenate: ops.concatenate, np.stack: ops.stack, np.maximum: ops.maximum,
-    np.minimum: ops.minimum, np.matmul: ops.matmul,
-}
+@functools.cache
+def _tables() -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """(ufuncs, functions) → primitives; built on first use, so the modules may be imported in any order."""
+    ufuncs = {
+        np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.true_divide: ops.div,
+        np.power: ops.pow, np.negative: ops.neg, np.exp: ops.exp, np.log: ops.log, np.sqrt: ops.sqrt,
+        np.sin: ops.sin, np.cos: ops.cos, np.tan: ops.tan, np.tanh: ops.tanh, np.absolute: ops.abs,
+        np.maximum: ops.maximum, np.minimum: ops.minimum, np.matmul: ops.matmul, np.sign: ops.sign,
+        np.less: ops.less, np.less_equal: ops.less_equal, np.greater: ops.greater,
+        np.greater_equal: ops.greater_equal, np.equal: ops.equal, np.not_equal: ops.not_equal,
+        np.logical_and: ops.logical_and, np.logical_or: ops.logical_or, np.logical_not: ops.logical_not,
+        np.positive: lambda x: x, np.square: lambda x: ops.mul(x, x),
+    }
+    functions = {
+        np.sum: ops.sum, np.mean: ops.mean, np.max: ops.max, np.amax: ops.max, np.min: ops.min,
+        np.amin: ops.min, np.prod: ops.prod, np.var: ops.var, np.reshape: ops.reshape,
+        np.transpose: ops.transpose, np.broadcast_to: ops.broadcast_to, np.where: ops.where,
+        np.clip: ops.clip, np.squeeze: ops.squeeze, np.expand_dims: ops.expand_dims,
+        np.concatenate: ops.concatenate, np.stack: ops.stack, np.maximum: ops.maximum,
+        np.minimum: ops.minimum, np.matmul: ops.matmul,
+    }
+    return ufuncs, functions
 
 
 def _needs_grad(values: Any) -> bool:
@@ -56,7 +61,7 @@ def _unwrap(values: Any) -> Any:
 
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    prim = _UFUNCS.get(ufunc)
+    prim = _tables()[0].get(ufunc)
     if method == "__call__" and prim is not None and not kwargs:
         return prim(*inputs)
     if _needs_grad(inputs) or _needs_grad(kwargs):
@@ -69,7 +74,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
 
 
 def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    impl = _FUNCTIONS.get(func)
+    impl = _tables()[1].get(func)
     if impl is not None:
         return impl(*args, **kwargs)
     if _needs_grad(args) or _needs_grad(kwargs):

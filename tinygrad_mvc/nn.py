@@ -1,0 +1,331 @@
+"""Neural-network building blocks: Module, Linear, MLP, Sequential and activation modules.
+
+A :class:`Module` finds its parameters by looking at its attributes: a Tensor that requires grad is a
+parameter, a Module is a child, and lists, tuples and dicts of those are searched too. There is no
+registration step and no special Parameter class.
+
+>>> import tinygrad_mvc as tg
+>>> net = tg.nn.MLP([2, 4, 1], activation="tanh", rng=0)
+>>> [name for name, _ in net.named_parameters()]
+['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']
+>>> net(tg.zeros(5, 2)).shape
+(5, 1)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .creation import as_rng
+from .tensor import Tensor
+
+__all__ = ["Module", "Linear", "MLP", "Sequential", "Tanh", "ReLU", "Sigmoid", "Identity", "activation_module"]
+
+
+class Module:
+    """Base class of layers and networks: subclasses set attributes in ``__init__`` and define ``forward``.
+
+    ``parameters()`` walks the attributes in the order they were set, depth first, and yields each
+    Tensor once even when it is reachable twice (a layer used twice is one set of weights).
+
+    >>> class Affine(Module):
+    ...     def __init__(self):
+    ...         self.scale = Tensor([2.0], requires_grad=True)
+    ...         self.shift = Tensor([1.0], requires_grad=True)
+    ...     def forward(self, x):
+    ...         return x * self.scale + self.shift
+    >>> m = Affine()
+    >>> m(Tensor([3.0])).item()
+    7.0
+    >>> list(m.state_dict())
+    ['scale', 'shift']
+    """
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ parameters
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """``(dotted name, tensor)`` for every parameter, in a fixed order, each tensor once."""
+        seen: set[int] = set()
+        # An explicit stack, not recursion: the walk order is attribute order, depth first.
+        stack: list[tuple[str, Any]] = [(prefix, self)]
+        while stack:
+            name, obj = stack.pop()
+            if isinstance(obj, Tensor):
+                if obj.requires_grad and id(obj) not in seen:
+                    seen.add(id(obj))
+                    yield name, obj
+                continue
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            children = _children(obj)
+            stack.extend((f"{name}.{key}" if name else str(key), child) for key, child in reversed(children))
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter once, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of every parameter (``.grad = None``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def num_parameters(self) -> int:
+        """The number of scalar parameters."""
+        return sum(p.size for p in self.parameters())
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's values, by name (the order of :meth:`named_parameters`)."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> Module:
+        """Copy ``state``'s values into the parameters in place; names and shapes must match exactly.
+
+        Nothing is changed unless everything matches, so a failed load leaves the module as it was.
+        """
+        mine = dict(self.named_parameters())
+        missing = [name for name in mine if name not in state]
+        unexpected = [name for name in state if name not in mine]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {', '.join(unexpected)}")
+            raise ValueError(f"load_state_dict: the state does not fit {type(self).__name__}: {'; '.join(parts)}")
+        values = {}
+        for name, p in mine.items():
+            value = np.asarray(state[name])
+            if value.shape != p.shape:
+                raise ValueError(f"load_state_dict: parameter {name!r} has shape {p.shape} in "
+                                 f"{type(self).__name__}, but the state gives shape {value.shape}")
+            if value.dtype.kind not in "fiu":
+                raise ValueError(f"load_state_dict: parameter {name!r}: values of dtype {value.dtype} are not numbers")
+            values[name] = value
+        for name, p in mine.items():
+            p.data[...] = values[name]
+        return self
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the parameters to ``path`` as ``.npz``, atomically; returns the path written.
+
+        The file is written beside its destination under a temporary name and then renamed over it,
+        so a failure part-way (full disk, interrupt) leaves any previous file intact.
+        """
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **self.state_dict())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Fill this module's parameters from a file written by :meth:`save`; returns the module."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                state = {name: archive[name] for name in archive.files}
+        except (ValueError, OSError) as e:
+            if isinstance(e, FileNotFoundError):
+                raise
+            raise ValueError(f"load: {path} is not a parameter file written by Module.save ({e})") from e
+        try:
+            return self.load_state_dict(state)
+        except ValueError as e:
+            raise ValueError(f"load: {path}: {str(e).removeprefix('load_state_dict: ')}") from None
+
+    def __repr__(self) -> str:
+        inner = [f"  ({key}): {_indent(repr(child))}" for key, child in _submodules(self)]
+        extra = self._extra_repr()
+        if not inner:
+            return f"{type(self).__name__}({extra})"
+        return f"{type(self).__name__}({extra}\n" + "\n".join(inner) + "\n)"
+
+    def _extra_repr(self) -> str:
+        return ""
+
+
+def _children(obj: Any) -> list[tuple[str, Any]]:
+    """The named things inside a module, list, tuple or dict that may hold parameters."""
+    if isinstance(obj, Module):
+        items = list(vars(obj).items())
+    elif isinstance(obj, (list, tuple)):
+        items = [(str(i), v) for i, v in enumerate(obj)]
+    elif isinstance(obj, dict):
+        items = [(str(k), v) for k, v in obj.items()]
+    else:
+        return []
+    return [(k, v) for k, v in items if isinstance(v, (Tensor, Module, list, tuple, dict))]
+
+
+def _submodules(module: Module) -> list[tuple[str, Module]]:
+    """Direct child modules by name, looking inside lists and dicts (``layers.0``, ``layers.1``, ...)."""
+    found, todo = [], list(_children(module))
+    while todo:
+        key, child = todo.pop(0)
+        if isinstance(child, Module):
+            found.append((key, child))
+        elif not isinstance(child, Tensor):
+            todo[:0] = [(f"{key}.{k}", v) for k, v in _children(child)]
+    return found
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n  ")
+
+
+# ---------------------------------------------------------------------- layers
+
+class Linear(Module):
+    """``y = x @ weight + bias``, with ``weight`` of shape ``(in_features, out_features)``.
+
+    Initialisation: every entry of ``weight`` and ``bias`` is drawn uniformly from
+    ``[-1/√in_features, 1/√in_features]`` (PyTorch's default for ``nn.Linear``), from ``rng`` (a seed or
+    a ``np.random.Generator``; None draws fresh entropy). The weight is stored input-major, so the
+    forward pass is one ``matmul`` with no transpose.
+
+    >>> layer = Linear(3, 2, rng=0)
+    >>> layer.weight.shape, layer.bias.shape
+    ((3, 2), (2,))
+    >>> layer(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Any = None,
+                 dtype: Any = np.float64) -> None:
+        for what, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"Linear: {what} must be a positive integer, got {n!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        gen = as_rng(rng)
+        bound = 1.0 / np.sqrt(in_features)
+        self.weight = Tensor(gen.uniform(-bound, bound, (in_features, out_features)).astype(dtype),
+                             requires_grad=True)
+        self.bias = (Tensor(gen.uniform(-bound, bound, out_features).astype(dtype), requires_grad=True)
+                     if bias else None)
+
+    def forward(self, x: Any) -> Tensor:
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {shape} needs "
+                             f"its last axis of size {self.in_features}")
+        y = ops.matmul(x, self.weight)
+        return y if self.bias is None else y + self.bias
+
+    def _extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
+
+
+class Sequential(Module):
+    """Modules (or functions of one Tensor) applied one after another.
+
+    >>> net = Sequential(Linear(2, 3, rng=0), Tanh(), Linear(3, 1, rng=1))
+    >>> net(np.zeros((4, 2))).shape
+    (4, 1)
+    """
+
+    def __init__(self, *modules: Module | Callable[[Tensor], Tensor]) -> None:
+        for i, m in enumerate(modules):
+            if not callable(m):
+                raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a module or function")
+        self.layers = list(modules)
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.layers[i]
+
+
+class Tanh(Module):
+    """Elementwise ``tanh``."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.tanh(x)
+
+
+class ReLU(Module):
+    """Elementwise ``max(x, 0)``; its derivative at 0 is taken as 0."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.relu(x)
+
+
+class Sigmoid(Module):
+    """Elementwise ``1 / (1 + exp(-x))``."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.sigmoid(x)
+
+
+class Identity(Module):
+    """Returns its input: the activation of a linear network."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+ACTIVATIONS: dict[str, type[Module]] = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid, "identity": Identity,
+                                        "linear": Identity}
+
+
+def activation_module(spec: str | Module | type[Module]) -> Module:
+    """An activation module from its name (``"tanh"``, ``"relu"``, ``"sigmoid"``, ``"identity"``) or class."""
+    if isinstance(spec, Module):
+        return spec
+    if isinstance(spec, type) and issubclass(spec, Module):
+        return spec()
+    if isinstance(spec, str) and spec.lower() in ACTIVATIONS:
+        return ACTIVATIONS[spec.lower()]()
+    raise ValueError(f"activation_module: unknown activation {spec!r}; use one of {', '.join(ACTIVATIONS)} or a Module")
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: ``Linear`` layers of the given sizes with an activation between them.
+
+    The last layer is linear (no activation), so the network outputs scores or logits. ``rng`` seeds
+    all the layers in turn, so ``MLP(sizes, rng=0)`` is the same network every time.
+
+    >>> net = MLP([2, 16, 16, 1], activation="relu", rng=0)
+    >>> net.num_parameters()
+    337
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str | Module | type[Module] = "tanh", rng: Any = None,
+                 dtype: Any = np.float64) -> None:
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes must list at least the input and output sizes, got {sizes}")
+        gen = as_rng(rng)
+        layers: list[Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(n_in, n_out, rng=gen, dtype=dtype))
+            if i < len(sizes) - 2:
+                layers.append(activation_module(activation))
+        super().__init__(*layers)
+        self.sizes = sizes
+
+    def _extra_repr(self) -> str:
+        return f"sizes={self.sizes}"
+

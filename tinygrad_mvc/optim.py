@@ -1,0 +1,263 @@
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam, and Newton's method with the full Hessian.
+
+An optimizer holds a list of parameter Tensors and updates their ``data`` in place from their
+``.grad`` (SGD, Adam) or from derivatives it takes itself (Newton). Updates are plain NumPy on the
+arrays: they are not part of any graph and cost no bookkeeping.
+
+>>> import tinygrad_mvc as tg
+>>> w = tg.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = tg.optim.SGD([w], lr=0.1)
+>>> (w * w).sum().backward(); opt.step(); w
+Tensor([ 0.8, -1.6], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from . import engine, forward, ops
+from .engine import no_grad
+from .tensor import Tensor
+
+__all__ = ["Optimizer", "SGD", "Adam", "Newton"]
+
+
+class Optimizer:
+    """Base class: keeps the parameters, clears their gradients, and checks its arguments."""
+
+    def __init__(self, params: Iterable[Tensor], **hyper: float) -> None:
+        name = type(self).__name__
+        self.params: list[Tensor] = []
+        seen: set[int] = set()
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor "
+                                "(pass module.parameters())")
+            if not p.requires_grad:
+                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) does not require grad")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is the result of an op, not a leaf; "
+                                 "optimize the tensors it was computed from")
+            if id(p) not in seen:  # a tensor listed twice is updated once
+                seen.add(id(p))
+                self.params.append(p)
+        if not self.params:
+            raise ValueError(f"{name}: got no parameters to optimize")
+        for key, value in hyper.items():
+            if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}: {key} must be a finite number ≥ 0, got {value!r}")
+        self.step_count = 0
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (``.grad = None``), ready for the next ``backward``."""
+        for p in self.params:
+            p.grad = None
+
+    def _grads(self) -> list[np.ndarray | None]:
+        return [None if p.grad is None else p.grad.data for p in self.params]
+
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        raise NotImplementedError
+
+    def _call_closure(self, closure: Callable[[], Tensor] | None) -> Tensor | None:
+        """PyTorch's convention: the closure zeroes the gradients, computes the loss and calls backward."""
+        if closure is None:
+            return None
+        with engine.enable_grad():
+            return closure()
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with PyTorch's formulas for momentum, Nesterov and weight decay.
+
+    With ``g = grad + weight_decay · p`` and the buffer ``b`` (``b = g`` at the first step,
+    ``b = momentum · b + g`` after), the step is ``p -= lr · d`` where ``d = g + momentum · b`` with
+    Nesterov, ``d = b`` with momentum, and ``d = g`` without.
+
+    >>> import tinygrad_mvc as tg
+    >>> w = tg.tensor([1.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.5, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
+    >>> round(w.item(), 6)   # 1 - 0.5·2 = 0, then 0 - 0.5·(0.9·2 + 0) = -0.9
+    -0.9
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and momentum == 0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        self.lr, self.momentum, self.nesterov, self.weight_decay = lr, momentum, nesterov, weight_decay
+        self.buffers: list[np.ndarray | None] = [None] * len(self.params)
+
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        """One update from the current ``.grad`` (parameters without a gradient are left alone)."""
+        loss = self._call_closure(closure)
+        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            if g is None:
+                continue
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            if self.momentum:
+                buf = self.buffers[i]
+                if buf is None:
+                    buf = self.buffers[i] = np.array(g, dtype=p.data.dtype)
+                else:
+                    buf *= self.momentum
+                    buf += g
+                g = g + self.momentum * buf if self.nesterov else buf
+            p.data -= self.lr * g
+        self.step_count += 1
+        return loss
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with bias correction; ``weight_decay`` adds ``weight_decay · p`` to the gradient.
+
+    ``m = β₁m + (1−β₁)g``, ``v = β₂v + (1−β₂)g²``, and ``p -= lr · m̂ / (√v̂ + eps)`` with
+    ``m̂ = m / (1−β₁ᵗ)``, ``v̂ = v / (1−β₂ᵗ)``: PyTorch's ``torch.optim.Adam`` update.
+
+    >>> import tinygrad_mvc as tg
+    >>> w = tg.tensor([1.0, -1.0], requires_grad=True)
+    >>> opt = Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step(); w   # the first step moves every entry by lr
+    Tensor([ 0.9, -0.9], requires_grad=True)
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, lr=lr, eps=eps, weight_decay=weight_decay)
+        b1, b2 = betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
+        self.lr, self.betas, self.eps, self.weight_decay = lr, (b1, b2), eps, weight_decay
+        self.m = [np.zeros_like(p.data) for p in self.params]
+        self.v = [np.zeros_like(p.data) for p in self.params]
+        self.counts = [0] * len(self.params)  # per parameter: one that had no gradient did not take a step
+
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
+        """One Adam update from the current ``.grad``."""
+        loss = self._call_closure(closure)
+        b1, b2 = self.betas
+        for i, (p, g) in enumerate(zip(self.params, self._grads())):
+            if g is None:
+                continue
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            self.counts[i] += 1
+            t = self.counts[i]
+            m, v = self.m[i], self.v[i]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            denom = np.sqrt(v / (1 - b2 ** t))
+            denom += self.eps
+            p.data -= (self.lr / (1 - b1 ** t)) * m / denom
+        self.step_count += 1
+        return loss
+
+
+class Newton(Optimizer):
+    """Newton's method over all parameters at once, with the exact Hessian from the derivative table.
+
+    ``step(closure)`` calls ``closure()`` (which only computes and returns the loss), takes the gradient
+    g and the Hessian H of the loss over every parameter (flattened into one vector of n entries), and
+    solves ``(H + damping·I) d = −g``. If that matrix is not positive definite (a saddle or a maximum
+    nearby), it takes the gradient direction ``d = −g`` instead. With ``line_search`` the step
+    ``p + t·d`` is halved from t = 1 until the loss falls enough (Armijo's condition); without it,
+    t = 1. Cost: one Hessian (n forward-mode passes in one batch) and an n × n solve per step, so it
+    refuses more than ``max_params`` parameters.
+
+    >>> import tinygrad_mvc as tg
+    >>> w = tg.tensor([0.0, 0.0], requires_grad=True)
+    >>> opt = Newton([w])
+    >>> loss = opt.step(lambda: ((w - tg.tensor([1.0, 2.0])) ** 2).sum())  # a quadratic: one step
+    >>> np.round(w.data, 6)
+    array([1., 2.])
+    """
+
+    def __init__(self, params: Iterable[Tensor], damping: float = 1e-8, line_search: bool = True,
+                 max_params: int = 2000) -> None:
+        super().__init__(params, damping=damping, max_params=max_params)
+        self.damping, self.line_search, self.max_params = damping, line_search, int(max_params)
+        self.n = sum(p.size for p in self.params)
+        if self.n > self.max_params:
+            raise ValueError(f"Newton: {self.n} parameters would need a {self.n} x {self.n} Hessian "
+                             f"({self.n * self.n * 8 / 1e6:.0f} MB in float64); the limit is max_params="
+                             f"{self.max_params}. Use SGD or Adam, or raise max_params if memory allows")
+        self.last_direction = ""  # "newton" or "gradient": what the last step did, for the curious
+
+    def _hessian(self, grads: list[Tensor]) -> np.ndarray:
+        flat = ops.concatenate([g.reshape(-1) for g in grads])
+        basis = np.eye(self.n, dtype=flat.dtype)
+        tangents, start = [], 0
+        for p in self.params:
+            tangents.append(basis[:, start:start + p.size].reshape((self.n, *p.shape)))
+            start += p.size
+        hess = forward.push_forward(flat, self.params, tangents, batch_ndim=1).data
+        return (hess + hess.T) / 2  # exact up to rounding; symmetric for the Cholesky test
+
+    def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor:
+        """One damped Newton step; returns the loss before the step."""
+        if closure is None:
+            raise ValueError("Newton.step needs a closure that computes and returns the loss "
+                             "(it takes the gradient and Hessian itself)")
+        with engine.enable_grad():
+            loss = closure()
+            if not isinstance(loss, Tensor) or loss.size != 1:
+                raise ValueError(f"Newton: the closure must return a scalar loss Tensor, got "
+                                 f"{type(loss).__name__} of shape {getattr(loss, 'shape', ())}")
+            grads = engine.gradients(loss, self.params, create_graph=True)
+            hess = self._hessian(grads)
+        g = np.concatenate([gr.data.ravel() for gr in grads]).astype(np.float64)
+        direction = self._direction(hess.astype(np.float64), g)
+        t = self._step_length(closure, float(loss.item()), g, direction)
+        self._move(t * direction)
+        self.step_count += 1
+        return loss.detach()
+
+    def _direction(self, hess: np.ndarray, g: np.ndarray) -> np.ndarray:
+        damped = hess + self.damping * np.eye(self.n)
+        try:
+            if not np.isfinite(damped).all():
+                raise np.linalg.LinAlgError("non-finite Hessian")
+            chol = np.linalg.cholesky(damped)  # fails unless positive definite
+            self.last_direction = "newton"
+            return -np.linalg.solve(chol.T, np.linalg.solve(chol, g))
+        except np.linalg.LinAlgError:
+            self.last_direction = "gradient"
+            return -g
+
+    def _move(self, delta: np.ndarray) -> None:
+        start = 0
+        for p in self.params:
+            p.data += delta[start:start + p.size].reshape(p.shape).astype(p.data.dtype)
+            start += p.size
+
+    def _step_length(self, closure: Callable[[], Tensor], f0: float, g: np.ndarray, d: np.ndarray) -> float:
+        if not self.line_search:
+            return 1.0
+        slope = float(g @ d)
+        if slope >= 0:  # not a descent direction: nothing along it lowers the loss
+            warnings.warn("Newton: the step direction does not descend; the parameters are left as they were",
+                          RuntimeWarning, stacklevel=3)
+            return 0.0
+        saved = [p.data.copy() for p in self.params]
+        t = 1.0
+        for _ in range(40):
+            self._move(t * d)
+            with no_grad():
+                f = float(np.asarray(closure().data))
+            for p, s in zip(self.params, saved):
+                p.data[...] = s
+            if math.isfinite(f) and f <= f0 + 1e-4 * t * slope:
+                return t
+            t *= 0.5
+        return 0.0
+
