@@ -170,7 +170,7 @@ NON_OP_FUNCTIONS = {"Tensor", "Primitive", "primitive", "no_grad", "enable_grad"
                     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
                     "TaylorApproximation",
                     # submodules built on the ops (tested in test_nn.py, test_losses.py, test_optim.py)
-                    "nn", "losses", "optim"}
+                    "nn", "losses", "optim", "datasets"}
 NOT_DIFFERENTIABLE = {"sign"}
 
 FUNCTION_CALLS: dict[str, tuple[Callable[[Tensor, Tensor], Any], str]] = {

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import finite_diff, losses, nn, optim
+from . import datasets, finite_diff, losses, nn, optim
 from .creation import arange, as_rng, eye, full, linspace, ones, rand, randn, tensor, zeros
 from .engine import Primitive, detect_anomaly, enable_grad, is_grad_enabled, no_grad, primitive
 from .gradcheck import GradcheckError, gradcheck
@@ -80,7 +80,7 @@ __all__ = [
     "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "abs", "clip", "sign",
     "maximum", "minimum", "where", "sum", "mean", "max", "min", "prod", "var", "logsumexp", "softmax",
     "log_softmax", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "concatenate", "stack",
-    "matmul", "astype", "finite_diff", "nn", "losses", "optim", "gradcheck", "GradcheckError",
+    "matmul", "astype", "finite_diff", "nn", "losses", "optim", "datasets", "gradcheck", "GradcheckError",
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
     "TaylorApproximation",
 ]

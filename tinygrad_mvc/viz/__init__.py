@@ -7,5 +7,6 @@ from __future__ import annotations
 
 from .graph import draw_graph, save_graph
 from .taylor import plot_taylor
+from .training import plot_decision_boundary, plot_history
 
-__all__ = ["draw_graph", "save_graph", "plot_taylor"]
+__all__ = ["draw_graph", "save_graph", "plot_taylor", "plot_history", "plot_decision_boundary"]
