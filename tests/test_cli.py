@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,11 +97,21 @@ def test_demo_writes_valid_pngs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     files = written_files(proc.stdout)
     assert files, f"demo reported no files:\n{proc.stdout}"
+    assert sorted(p.name for p in files) == ["decision_boundary.png", "loss.png", "neuron_graph.png"]
     for path in files:
-        assert path.parent.parent == tmp_path / "out"
+        assert path.parent == tmp_path / "out"
         assert_valid_png(path)
     assert sorted(p.resolve() for p in (tmp_path / "out").rglob("*.png")) == sorted(p.resolve() for p in files)
-    assert "max |autodiff - formula|" in proc.stdout
+    accuracy = re.search(r"training accuracy ([\d.]+)%", proc.stdout)
+    assert accuracy and float(accuracy.group(1)) >= 97, proc.stdout
+    assert f"pictures are in {(tmp_path / 'out').resolve()}" in proc.stdout
+
+
+def test_demo_fails_with_exit_1_when_training_falls_short(tmp_path):
+    # Two SGD steps cannot separate the moons: the job must say so and exit 1, not just draw.
+    proc = run_cli("demo", "--out", str(tmp_path / "out"), "--steps", "2")
+    assert proc.returncode == 1
+    assert "below 97%" in proc.stderr
 
 
 def test_demo_failure_exits_1_with_one_line(tmp_path):

@@ -232,6 +232,13 @@ def test_every_table_op_is_reached() -> None:
     x = x_leaf()
     out = tg.grad(lambda v: (v * v).sum())(x)  # the transforms differentiate through an identity node
     reached |= assert_from_table(out, "tg.grad") | backprop_ops(out, [x])
+    # Fused ops that tg.nn and tg.losses make: the dense layer and the hinge loss.
+    x, layer = x_leaf(), tg.nn.Linear(3, 2, rng=0)
+    out = layer(x)
+    reached |= assert_from_table(out, "nn.Linear", "linear") | backprop_ops(out, [x, *layer.parameters()])
+    x = x_leaf()
+    out = tg.losses.hinge(x, np.sign(Y), reduction="none")
+    reached |= assert_from_table(out, "losses.hinge", "hinge") | backprop_ops(out, [x])
     differentiable = {name for name, prim in ops.TABLE.items() if prim.differentiable}
     assert differentiable - reached == set(), f"primitives no exposed op reaches: {differentiable - reached}"
 

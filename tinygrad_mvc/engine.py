@@ -123,16 +123,21 @@ class Primitive:
             raise _describe_failure(self.name, e, raw) from e
         if _anomaly:
             _check_forward(self.name, out, args)
-        return self._result(out, record, args, kwargs)
-
-    def _result(self, out: Any, record: bool, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
-        t = _wrap(out)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)  # _result(), written out: this is every op's path
+        t.data = out
+        t.grad = None
+        t.name = None
         if record and _grad_enabled and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = args
             t._kwargs = kwargs
             t._seq = next(_sequence)
+        else:
+            t.requires_grad = False
+            t._op = None
         return t
 
     def rule(self, argnum: int) -> Callable[..., Any]:
@@ -346,13 +351,15 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool | None = Non
     g = _initial_gradient(root, gradient, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    global _anomaly
+    global _anomaly, _grad_enabled
     check, _anomaly = _anomaly, False  # ops inside rules are checked as the node's backward, not as forwards
+    # Set and restored by hand rather than with _set_grad_enabled: a generator context manager costs
+    # as much as a small op, on every training step.
+    recording, _grad_enabled = _grad_enabled, create_graph
     try:
-        with _set_grad_enabled(create_graph):
-            _run_backward(root, g, create_graph, retain_graph, check)
+        _run_backward(root, g, create_graph, retain_graph, check)
     finally:
-        _anomaly = check
+        _anomaly, _grad_enabled = check, recording
 
 
 def _initial_gradient(root: Tensor, gradient: Any, create_graph: bool) -> Tensor:
@@ -361,7 +368,7 @@ def _initial_gradient(root: Tensor, gradient: Any, create_graph: bool) -> Tensor
             raise ValueError(
                 f"backward() on a {root.shape} output needs gradient=... (an array of that shape); "
                 f"use .sum() for a scalar, or tg.jacobian for the full Jacobian")
-        return _wrap(np.ones_like(root.data))
+        return _wrap(np.array(1, dtype=root.data.dtype).reshape(root.data.shape))  # cheaper than ones_like
     if isinstance(gradient, Tensor):
         g = gradient if create_graph else gradient.detach()
     else:
@@ -463,8 +470,7 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
     ``floor``, writes no ``.grad`` and returns the gradients of the ``stop`` tensors instead. ``nb``
     leading axes of every gradient are batch axes.
     """
-    from .ops import cast, sum_to  # the table imports this module
-
+    cast, sum_to = _ops.cast, _ops.sum_to
     grads: dict[int, Tensor] = {id(root): g}
     leaves: list[Tensor] = []
     found: dict[int, Tensor] = {}
@@ -643,3 +649,6 @@ def _check_backward(name: str, argnum: int, g: Tensor, ga: Tensor) -> None:
     if not np.all(np.isfinite(ga.data)) and np.all(np.isfinite(g.data)):
         raise FloatingPointError(
             f"detect_anomaly: backward of op '{name}' produced NaN/Inf in the gradient of its input {argnum}")
+
+
+from . import ops as _ops  # noqa: E402  (the table imports this module; bound once both exist)

@@ -148,6 +148,6 @@ def hinge(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:
     scores = _as_tensor(scores)
     y = _data(labels, "hinge", "labels")
     _same_shape("hinge", scores, "labels", y)
-    if y.size and not np.isin(y, (-1, 1)).all():
+    if (np.abs(y) != 1).any():
         raise ValueError(f"hinge: labels must be -1 or +1, got values {np.unique(y)[:5].tolist()}")
-    return _reduce("hinge", ops.relu(1 - scores * y.astype(scores.dtype)), reduction)
+    return _reduce("hinge", ops.hinge(scores, y.astype(scores.dtype, copy=False)), reduction)

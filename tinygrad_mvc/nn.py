@@ -221,12 +221,15 @@ class Linear(Module):
                      if bias else None)
 
     def forward(self, x: Any) -> Tensor:
-        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)
         if not shape or shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape {shape} needs "
                              f"its last axis of size {self.in_features}")
-        y = ops.matmul(x, self.weight)
-        return y if self.bias is None else y + self.bias
+        if self.bias is None:
+            return ops.matmul(x, self.weight)
+        if len(shape) >= 2:
+            return ops.linear(x, self.weight, self.bias)  # one node for x @ weight + bias
+        return ops.matmul(x, self.weight) + self.bias
 
     def _extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"

@@ -30,6 +30,7 @@ Conventions at kinks (the one place they are written down):
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -87,8 +88,8 @@ def _align(t: Tensor, ndim: int, to_ndim: int) -> Tensor:
 
 def _keep(g: Tensor, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Tensor:
     """``g`` of a reduction, reshaped to the input's rank with 1s at the reduced axes."""
-    if keepdims:
-        return g
+    if keepdims or (axis is None and g.data.ndim == 0):
+        return g  # a scalar broadcasts to any shape as it is
     kept = list(shape)
     reduced = _axes(axis, len(shape))
     for a in reduced:
@@ -102,7 +103,9 @@ def _reduce_jvp(t: Tensor, x: Any, axis: Any, keepdims: bool, weight: Any = None
 
 
 def _count(shape: tuple[int, ...], axis: Any) -> int:
-    return int(np.prod([shape[a] for a in _axes(axis, len(shape))], dtype=np.int64))
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in _axes(axis, len(shape)))
 
 
 # =============================================================================== not differentiable
@@ -190,7 +193,21 @@ sigmoid_grad.defvjp(lambda g2, out, g, y: sigmoid_grad(g2, y),        # d/dg = y
                     lambda g2, out, g, y: g2 * g * (1 - 2 * y))       # d/dy = g (1 - 2y)
 
 relu = op(lambda x: np.maximum(x, 0), "relu", arity=1, elementwise=True)
-relu.defvjp(lambda g, out, x: g * (x > 0))
+relu.defvjp(lambda g, out, x: relu_grad(g, x))  # g * (x > 0), fused below
+
+# relu's derivative as one op, for the same reason as tanh_grad. It is linear in g and piecewise
+# constant in x, so its own derivative in x is zero (declared None).
+relu_grad = op(lambda g, x: np.multiply(g, x > 0), "relu_grad", arity=2, elementwise=True)
+relu_grad.defvjp(lambda g2, out, g, x: relu_grad(g2, x), None)
+
+# The max-margin (hinge) loss of a score s against a label y, max(0, 1 - s·y), entry by entry. It is
+# symmetric in s and y, and so are its rules: the slope in s is -y where the margin is violated.
+hinge = op(lambda s, y: np.maximum(1 - s * y, 0), "hinge", arity=2, elementwise=True)
+hinge.defvjp(lambda g, out, s, y: g * hinge_slope(s, y),
+             lambda g, out, s, y: g * hinge_slope(y, s))
+# d/da max(0, 1 - a·b) = -b where a·b < 1, else 0: piecewise constant, so it has no derivative of its own.
+hinge_slope = op(lambda a, b: np.where(a * b < 1, np.negative(b), 0).astype(np.result_type(a, b), copy=False),
+                 "hinge_slope", arity=2, differentiable=False)
 
 softplus = op(lambda x: np.logaddexp(0, x), "softplus", arity=1, elementwise=True)
 softplus.defvjp(lambda g, out, x: g * sigmoid(x))
@@ -292,12 +309,23 @@ where.zero_mask = _where_zero_mask
 # =============================================================================== reductions
 # Each rule reshapes g to the input's rank with 1s at the reduced axes (_keep), then broadcasts.
 
-sum = op(lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims), "sum", structural=True)
+
+
+def _mean(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    if x.dtype.char not in "fd":  # ints and float16 accumulate in a wider type: NumPy's rules
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    # What np.mean computes (a pairwise sum, then one division), without its Python wrapper.
+    return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims), _count(x.shape, axis))
+
+
+# np.add.reduce is np.sum without the Python wrapper: a full reduction is most losses' last op.
+sum = op(lambda x, axis=None, keepdims=False: np.add.reduce(x, axis=axis, keepdims=keepdims), "sum",
+         structural=True)
 sum.defvjp(lambda g, out, x, axis=None, keepdims=False:
            broadcast_to(_keep(g, x.shape, axis, keepdims), _lead(g, out.ndim) + x.shape))
 sum.defjvp(lambda t, out, x, axis=None, keepdims=False: _reduce_jvp(t, x, axis, keepdims))
 
-mean = op(lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims), "mean", structural=True)
+mean = op(_mean, "mean", structural=True)
 mean.defvjp(lambda g, out, x, axis=None, keepdims=False:
             broadcast_to(_keep(g, x.shape, axis, keepdims) / _count(x.shape, axis), _lead(g, out.ndim) + x.shape))
 mean.defjvp(lambda t, out, x, axis=None, keepdims=False:
@@ -426,7 +454,17 @@ def _sum_to_batched(g: Tensor, shape: tuple[int, ...], ndim: int) -> Tensor:
     return sum_to(g, shape) if nb == 0 else _engine.unbroadcast_batched(g, shape, nb)
 
 
-broadcast_to = op(lambda x, shape: np.broadcast_to(x, shape), "broadcast_to", structural=True)
+
+
+def _broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    if np.ndim(x) == 0:
+        # A scalar (the gradient of every full sum or mean) is filled in: np.full is a few times
+        # faster than np.broadcast_to, and its result is writable, so the engine need not copy it.
+        return np.full(shape, x, dtype=np.result_type(x))
+    return np.broadcast_to(x, shape)
+
+
+broadcast_to = op(_broadcast_to, "broadcast_to", structural=True)
 broadcast_to.defvjp(lambda g, out, x, shape: _sum_to_batched(g, x.shape, out.ndim))
 broadcast_to.defjvp(lambda t, out, x, shape:
                     broadcast_to(_align(t, x.ndim, out.ndim), _lead(t, x.ndim) + out.shape))
@@ -435,7 +473,7 @@ broadcast_to.defjvp(lambda t, out, x, shape:
 def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     lead = x.ndim - len(shape)
     if lead:
-        x = x.sum(axis=tuple(range(lead)))
+        x = np.add.reduce(x, axis=0 if lead == 1 else tuple(range(lead)))  # ufunc reduce: no Python wrapper
     ones = tuple(i for i, n in enumerate(shape) if n == 1 and x.shape[i] != 1)
     if ones:
         x = x.sum(axis=ones, keepdims=True)
@@ -545,17 +583,12 @@ stack_.defjvp_argnum(lambda argnum, t, out, *xs, axis=0:
 
 # =============================================================================== linear algebra
 
-def _swap(a: Any) -> Any:
-    n = len(_shape(a))
-    return transpose(a, tuple(range(n - 2)) + (n - 1, n - 2))
-
-
 def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor:
     if len(_shape(y)) == 1:
         return expand_dims(g, -1) * y
     if x.ndim == 1:
-        return expand_dims(g, -2) @ _swap(y)  # (..., 1, n): the engine sums the batch axes
-    return g @ _swap(y)
+        return matmul_nt(expand_dims(g, -2), y)  # (..., 1, n): the engine sums the batch axes
+    return matmul_nt(g, y)
 
 
 def _matmul_vjp_y(g: Tensor, out: Tensor, x: Any, y: Tensor) -> Tensor:
@@ -565,7 +598,7 @@ def _matmul_vjp_y(g: Tensor, out: Tensor, x: Any, y: Tensor) -> Tensor:
         return expand_dims(x, -1) * expand_dims(g, -2)
     if y.ndim == 1:
         return expand_dims(g, -1) * x  # (..., m, n): the engine sums down to (n,)
-    return _swap(x) @ g
+    return matmul_tn(x, g)
 
 
 def _matmul_jvp(argnum: int, t: Tensor, out: Tensor, x: Any, y: Any) -> Tensor:
@@ -590,6 +623,48 @@ matmul = op(np.matmul, "matmul", arity=2)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
 matmul.defjvp(lambda t, out, x, y: _matmul_jvp(0, t, out, x, y),
               lambda t, out, x, y: _matmul_jvp(1, t, out, x, y))
+
+# Products with one operand transposed, for matmul's rules: ``g @ yᵀ`` and ``xᵀ @ g`` as one op
+# each (BLAS's transpose flags) instead of a transpose op and a matmul. Both operands have at
+# least 2 axes; earlier axes broadcast as in np.matmul. Each is bilinear, so its JVP in one input is
+# the op applied to the tangent in that input's place, and its VJPs are the other two products.
+
+
+def _mT(a: np.ndarray) -> np.ndarray:
+    return a.T if a.ndim == 2 else np.swapaxes(a, -1, -2)  # .T: the common case, and cheaper
+
+
+matmul_nt = op(lambda x, y: np.matmul(x, _mT(y)), "matmul_nt", arity=2)   # x @ yᵀ
+matmul_tn = op(lambda x, y: np.matmul(_mT(x), y), "matmul_tn", arity=2)   # xᵀ @ y
+matmul_nt.defvjp(lambda g, out, x, y: matmul(g, y),        # x @ yᵀ: d/dx = g @ y
+                 lambda g, out, x, y: matmul_tn(g, x))     #         d/dy = gᵀ @ x
+matmul_nt.defjvp(lambda t, out, x, y: matmul_nt(t, y),
+                 lambda t, out, x, y: matmul_nt(x, t))
+matmul_tn.defvjp(lambda g, out, x, y: matmul_nt(y, g),     # xᵀ @ y: d/dx = y @ gᵀ
+                 lambda g, out, x, y: matmul(x, g))        #         d/dy = x @ g
+matmul_tn.defjvp(lambda t, out, x, y: matmul_tn(t, y),
+                 lambda t, out, x, y: matmul_tn(x, t))
+
+
+
+
+def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.matmul(x, w)
+    if np.result_type(out, b) == out.dtype:
+        return np.add(out, b, out=out)  # into the product's fresh array: one temporary fewer
+    return out + b
+
+
+# A dense layer, x @ w + b, as one op (PyTorch's addmm): half the nodes of matmul-then-add in every
+# network. x has shape (..., in) with at least 2 axes, w (in, out), b (out,). The engine sums b's
+# gradient over the leading axes, as for any broadcast input.
+linear = op(_linear, "linear")
+linear.defvjp(lambda g, out, x, w, b: matmul_nt(g, w),
+              lambda g, out, x, w, b: matmul_tn(x, g),
+              lambda g, out, x, w, b: g)
+linear.defjvp(lambda t, out, x, w, b: matmul(t, w),
+              lambda t, out, x, w, b: matmul(x, _align(t, 2, x.ndim)),
+              lambda t, out, x, w, b: _align(t, 1, out.ndim))
 
 
 # =============================================================================== composites
