@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.special
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import (
     arrays,
@@ -588,6 +588,56 @@ def test_fused_activation_grads(name: str, data: Any) -> None:
     expected = g * (1 - y * y) if name == "tanh_grad" else g * y * (1 - y)
     np.testing.assert_allclose(prim(Tensor(g), Tensor(y)).data, expected, rtol=1e-12, atol=1e-15)
     check(lambda a, b: prim(a, b), g, y)
+
+
+@given(data=st.data())
+def test_relu_grad(data: Any) -> None:
+    """``relu_grad(g, x) = g·[x > 0]``: linear in g, and zero derivative in x (away from 0)."""
+    sg, sx = data.draw(broadcast_shapes(2), label="shapes")
+    g = data.draw(reals(sg), label="g")
+    x = data.draw(grid(sx), label="x")  # never within 0.05 of the kink
+    np.testing.assert_array_equal(ops.relu_grad(Tensor(g), Tensor(x)).data, g * (x > 0))
+    check(lambda a, b: ops.relu_grad(a, b), g, x)
+
+
+@pytest.mark.parametrize("name", ["matmul_nt", "matmul_tn"])
+@given(data=st.data())
+def test_products_with_a_transposed_operand(name: str, data: Any) -> None:
+    """``matmul_nt(x, y) = x @ yᵀ`` and ``matmul_tn(x, y) = xᵀ @ y`` over broadcast batch axes."""
+    batch_x, batch_y = data.draw(broadcast_shapes(2, max_dims=2), label="batch shapes")
+    m, k, n = (data.draw(st.integers(1, 3), label=side) for side in "mkn")
+    if name == "matmul_nt":
+        sx, sy, want = (*batch_x, m, k), (*batch_y, n, k), lambda a, b: a @ np.swapaxes(b, -1, -2)
+    else:
+        sx, sy, want = (*batch_x, k, m), (*batch_y, k, n), lambda a, b: np.swapaxes(a, -1, -2) @ b
+    x, y = data.draw(reals(sx), label="x"), data.draw(reals(sy), label="y")
+    prim = ops.TABLE[name]
+    np.testing.assert_allclose(prim(Tensor(x), Tensor(y)).data, want(x, y), rtol=1e-12, atol=1e-12)
+    check(lambda a, b: prim(a, b), x, y)
+
+
+@given(data=st.data())
+def test_linear(data: Any) -> None:
+    """``linear(x, w, b) = x @ w + b`` for x of shape (..., n, in), in every input."""
+    lead = data.draw(shapes(min_dims=1, max_dims=3, max_side=3), label="leading axes of x")
+    n_in, n_out = data.draw(st.integers(1, 3), label="in"), data.draw(st.integers(1, 3), label="out")
+    x = data.draw(reals((*lead, n_in)), label="x")
+    w, b = data.draw(reals((n_in, n_out)), label="w"), data.draw(reals((n_out,)), label="b")
+    np.testing.assert_allclose(ops.linear(Tensor(x), Tensor(w), Tensor(b)).data, x @ w + b, rtol=1e-12, atol=1e-12)
+    check(lambda a, c, d: ops.linear(a, c, d), x, w, b)
+    check(lambda a, c, d: tg.tanh(ops.linear(a, c, d)), x, w, b)  # a curved use: nonzero second derivatives
+
+
+@given(data=st.data())
+def test_hinge(data: Any) -> None:
+    """``hinge(s, y) = max(0, 1 - s·y)`` and its slope, in both inputs, away from the kink s·y = 1."""
+    ss, sy = data.draw(broadcast_shapes(2), label="shapes")
+    s = data.draw(grid(ss, offset=0.03, spacing=0.2), label="s")
+    y = data.draw(grid(sy, offset=0.03, spacing=0.2), label="y")
+    assume(np.abs(1 - s * y).min(initial=1.0) > 0.02)
+    np.testing.assert_array_equal(ops.hinge(Tensor(s), Tensor(y)).data, np.maximum(1 - s * y, 0))
+    check(lambda a, b: ops.hinge(a, b), s, y)
+    check(lambda a, b: ops.hinge(a, b) ** 2, s, y)  # squared: a nonzero second derivative
 
 
 @given(data=st.data())

@@ -320,6 +320,7 @@ class MLP(Sequential):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes must list at least the input and output sizes, got {sizes}")
+        activation_module(activation)  # checked even when there is no hidden layer to use it
         gen = as_rng(rng)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):

@@ -200,14 +200,11 @@ relu.defvjp(lambda g, out, x: relu_grad(g, x))  # g * (x > 0), fused below
 relu_grad = op(lambda g, x: np.multiply(g, x > 0), "relu_grad", arity=2, elementwise=True)
 relu_grad.defvjp(lambda g2, out, g, x: relu_grad(g2, x), None)
 
-# The max-margin (hinge) loss of a score s against a label y, max(0, 1 - s·y), entry by entry. It is
-# symmetric in s and y, and so are its rules: the slope in s is -y where the margin is violated.
+# The max-margin (hinge) loss of a score s against a label y, max(0, 1 - s·y), entry by entry: one
+# node instead of three. Where the margin is violated (out > 0) its slope in s is -y, in y it is -s.
 hinge = op(lambda s, y: np.maximum(1 - s * y, 0), "hinge", arity=2, elementwise=True)
-hinge.defvjp(lambda g, out, s, y: g * hinge_slope(s, y),
-             lambda g, out, s, y: g * hinge_slope(y, s))
-# d/da max(0, 1 - a·b) = -b where a·b < 1, else 0: piecewise constant, so it has no derivative of its own.
-hinge_slope = op(lambda a, b: np.where(a * b < 1, np.negative(b), 0).astype(np.result_type(a, b), copy=False),
-                 "hinge_slope", arity=2, differentiable=False)
+hinge.defvjp(lambda g, out, s, y: -(relu_grad(g, out) * y),
+             lambda g, out, s, y: -(relu_grad(g, out) * s))
 
 softplus = op(lambda x: np.logaddexp(0, x), "softplus", arity=1, elementwise=True)
 softplus.defvjp(lambda g, out, x: g * sigmoid(x))
@@ -638,12 +635,13 @@ matmul_nt = op(lambda x, y: np.matmul(x, _mT(y)), "matmul_nt", arity=2)   # x @ 
 matmul_tn = op(lambda x, y: np.matmul(_mT(x), y), "matmul_tn", arity=2)   # xᵀ @ y
 matmul_nt.defvjp(lambda g, out, x, y: matmul(g, y),        # x @ yᵀ: d/dx = g @ y
                  lambda g, out, x, y: matmul_tn(g, x))     #         d/dy = gᵀ @ x
-matmul_nt.defjvp(lambda t, out, x, y: matmul_nt(t, y),
-                 lambda t, out, x, y: matmul_nt(x, t))
+# A tangent's batch axes stay in front of the other operand's own batch axes (_align).
+matmul_nt.defjvp(lambda t, out, x, y: matmul_nt(_align(t, x.ndim, out.ndim), y),
+                 lambda t, out, x, y: matmul_nt(x, _align(t, y.ndim, out.ndim)))
 matmul_tn.defvjp(lambda g, out, x, y: matmul_nt(y, g),     # xᵀ @ y: d/dx = y @ gᵀ
                  lambda g, out, x, y: matmul(x, g))        #         d/dy = x @ g
-matmul_tn.defjvp(lambda t, out, x, y: matmul_tn(t, y),
-                 lambda t, out, x, y: matmul_tn(x, t))
+matmul_tn.defjvp(lambda t, out, x, y: matmul_tn(_align(t, x.ndim, out.ndim), y),
+                 lambda t, out, x, y: matmul_tn(x, _align(t, y.ndim, out.ndim)))
 
 
 
