@@ -85,3 +85,26 @@ def test_derivatives_job_reports_failure_on_a_wrong_derivative(tmp_path, monkeyp
     monkeypatch.setattr(derivatives, "analytic", lambda x: [v + 1e-6 for v in right(x)])
     result = derivatives.run(tmp_path, n=21)
     assert not result.ok and "disagree" in result.failure
+
+
+# --------------------------------------------------------------------------- backprop by hand, in process
+
+def _load_demo(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "demos" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_backprop_by_hand_agrees_and_fails_when_the_chain_rule_is_wrong(tmp_path, monkeypatch):
+    demo = _load_demo("backprop_by_hand")
+    hand, (engine, _, _) = demo.by_hand(demo.START), demo.by_engine(demo.START)
+    for name in hand:
+        np.testing.assert_allclose(engine[name], hand[name], rtol=1e-12, atol=1e-15)
+    right = demo.by_hand
+    # Forgetting σ'(z) in the first layer (a classic slip) must make the demo fail.
+    monkeypatch.setattr(demo, "by_hand", lambda p: {**right(p), "b1": right(p)["b1"] * 1.01})
+    result = demo.run(tmp_path)
+    assert not result.ok and "disagree" in result.failure
