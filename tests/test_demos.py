@@ -104,7 +104,7 @@ def test_backprop_by_hand_agrees_and_fails_when_the_chain_rule_is_wrong(tmp_path
     for name in hand:
         np.testing.assert_allclose(engine[name], hand[name], rtol=1e-12, atol=1e-15)
     right = demo.by_hand
-    # Forgetting σ'(z) in the first layer (a classic slip) must make the demo fail.
+    # A chain rule off by 1% in one layer must make the demo fail, not just draw the bars.
     monkeypatch.setattr(demo, "by_hand", lambda p: {**right(p), "b1": right(p)["b1"] * 1.01})
     result = demo.run(tmp_path)
     assert not result.ok and "disagree" in result.failure
