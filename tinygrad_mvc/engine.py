@@ -118,7 +118,7 @@ class Primitive:
             else:
                 raw.append(a)
         try:
-            out = self.fun(*raw, **kwargs)
+            out = self.fun(*raw, **kwargs) if kwargs else self.fun(*raw)
         except (ValueError, IndexError, TypeError) as e:
             raise _describe_failure(self.name, e, raw) from e
         if _anomaly:

@@ -203,8 +203,14 @@ relu_grad.defvjp(lambda g2, out, g, x: relu_grad(g2, x), None)
 # The max-margin (hinge) loss of a score s against a label y, max(0, 1 - s·y), entry by entry: one
 # node instead of three. Where the margin is violated (out > 0) its slope in s is -y, in y it is -s.
 hinge = op(lambda s, y: np.maximum(1 - s * y, 0), "hinge", arity=2, elementwise=True)
-hinge.defvjp(lambda g, out, s, y: -(relu_grad(g, out) * y),
-             lambda g, out, s, y: -(relu_grad(g, out) * s))
+hinge.defvjp(lambda g, out, s, y: relu_grad(g, out) * _negative(y),
+             lambda g, out, s, y: relu_grad(g, out) * _negative(s))
+
+
+def _negative(a: Any) -> Any:
+    """``-a``: an op on a Tensor, plain NumPy on a constant (labels), which needs no node."""
+    return neg(a) if isinstance(a, Tensor) else np.negative(a)
+
 
 softplus = op(lambda x: np.logaddexp(0, x), "softplus", arity=1, elementwise=True)
 softplus.defvjp(lambda g, out, x: g * sigmoid(x))

@@ -101,6 +101,11 @@ class SGD(Optimizer):
         for i, (p, g) in enumerate(zip(self.params, self._grads())):
             if g is None:
                 continue
+            if self.weight_decay and not self.momentum:
+                # p − lr·(g + λp) = (1 − lr·λ)·p − lr·g: the same update with one temporary fewer.
+                p.data *= 1 - self.lr * self.weight_decay
+                p.data -= self.lr * g
+                continue
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             if self.momentum:
