@@ -641,6 +641,17 @@ def test_hinge(data: Any) -> None:
 
 
 @given(data=st.data())
+def test_softmax_cross_entropy(data: Any) -> None:
+    """One loss per row, logsumexp(x_i) − x_i[label_i], in the logits (labels are data)."""
+    n, c = data.draw(st.integers(1, 4), label="rows"), data.draw(st.integers(1, 4), label="classes")
+    x = data.draw(reals((n, c), -3, 3), label="logits")
+    labels = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n), label="labels"))
+    want = scipy.special.logsumexp(x, axis=1) - x[np.arange(n), labels]
+    np.testing.assert_allclose(ops.softmax_cross_entropy(Tensor(x), labels).data, want, rtol=1e-12, atol=1e-12)
+    check(lambda a: ops.softmax_cross_entropy(a, labels), x)
+
+
+@given(data=st.data())
 def test_sum_to(data: Any) -> None:
     shape, other = data.draw(broadcast_shapes(2), label="shapes")
     big = np.broadcast_shapes(shape, other)

@@ -239,6 +239,9 @@ def test_every_table_op_is_reached() -> None:
     x = x_leaf()
     out = tg.losses.hinge(x, np.sign(Y), reduction="none")
     reached |= assert_from_table(out, "losses.hinge", "hinge") | backprop_ops(out, [x])
+    x = x_leaf()
+    out = tg.losses.cross_entropy(x, [2, 0], reduction="none")
+    reached |= assert_from_table(out, "losses.cross_entropy", "softmax_cross_entropy") | backprop_ops(out, [x])
     differentiable = {name for name, prim in ops.TABLE.items() if prim.differentiable}
     assert differentiable - reached == set(), f"primitives no exposed op reaches: {differentiable - reached}"
 

@@ -105,7 +105,6 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"cross_entropy: logits must have shape (n, classes), got {logits.shape}")
     n, classes = logits.shape
     labels = _data(labels, "cross_entropy", "labels")
-    logp = ops.log_softmax(logits, axis=1)
     if labels.shape == (n,):
         if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
             raise ValueError("cross_entropy: labels of shape (n,) must be integer class indices")
@@ -113,9 +112,9 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
         if n and (idx.min() < 0 or idx.max() >= classes):
             raise ValueError(f"cross_entropy: labels must lie in 0..{classes - 1} for {classes} classes, "
                              f"got {idx.min()}..{idx.max()}")
-        picked = logp[np.arange(n), idx]
-        return _reduce("cross_entropy", -picked, reduction)
+        return _reduce("cross_entropy", ops.softmax_cross_entropy(logits, idx), reduction)
     if labels.shape == (n, classes):
+        logp = ops.log_softmax(logits, axis=1)
         return _reduce("cross_entropy", -(logp * labels.astype(logits.dtype)).sum(axis=1), reduction)
     raise ValueError(f"cross_entropy: logits have shape {logits.shape}, so labels must have shape ({n},) "
                      f"(class indices) or ({n}, {classes}) (one-hot or probabilities), got {labels.shape}")
