@@ -119,9 +119,13 @@ def check_close(name: str, got: object, want: object, rtol: float = 1e-9) -> Non
         raise GateError(f"{name}: result has shape {got_a.shape}, the reference {want_a.shape}")
     scale = float(np.abs(want_a).max()) if want_a.size else 0.0
     diff = np.abs(got_a - want_a)
-    worst = float(np.nanmax(diff)) if diff.size else 0.0
-    if not np.all(np.isfinite(got_a)) or worst > rtol * max(scale, 1e-300):
-        where = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
+    finite = np.isfinite(diff)
+    worst = float(diff[finite].max()) if finite.any() else 0.0
+    if not finite.all():
+        where = np.unravel_index(int(np.argmin(finite)), diff.shape)
+        raise GateError(f"{name}: result is not finite at index {tuple(int(i) for i in where)}")
+    if worst > rtol * max(scale, 1e-300):
+        where = np.unravel_index(int(np.argmax(diff)), diff.shape)
         raise GateError(f"{name}: max |result - reference| = {worst:.3g} at index {tuple(int(i) for i in where)}, "
                         f"above {rtol:g} x max |reference| = {scale:.3g}")
 
