@@ -1,16 +1,24 @@
 """Shared timing for the benchmarks: warm-up, interleaved repeats, median and spread.
 
 Columns of one case are timed round-robin in the same process (same BLAS threads, same
-machine state), so their ratio is fair even on a noisy machine.
+machine state), so their ratio is fair even on a noisy machine. Before a column is timed its
+result passes the correctness gate (:func:`gate`): a column that computes something else is
+reported as failed, never timed.
+
+The options every benchmark shares (:func:`add_options`): ``--quick``, ``--tiny`` (sizes for the
+tests; default from ``TG_BENCH_TINY``) and ``--out DIR`` (where figures go; default from
+``TG_BENCH_OUT``). ``tinygrad-mvc bench`` sets those variables for each benchmark it runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -73,10 +81,95 @@ def time_columns(columns: dict[str, Callable[[], object]], repeat: int = 20, war
     return out
 
 
-def report(title: str, results: dict[str, tuple[float, float]], reference: str) -> list[str]:
-    """Rows 'name  median  spread  ratio to reference' as Markdown table lines."""
+def report(title: str, results: dict[str, tuple[float, float]], reference: str,
+           failed: Mapping[str, str] | None = None) -> list[str]:
+    """Rows 'name  median  spread  ratio to reference' as Markdown table lines.
+
+    Columns in ``failed`` (name: reason, from :func:`gate`) get a row saying so, with no time.
+    """
     ref = results[reference][0]
     lines = [f"### {title}", "", "| implementation | median | IQR | ratio to hand-written NumPy |", "|---|---|---|---|"]
     for name, (med, iqr) in results.items():
         lines.append(f"| {name} | {med * 1e3:.3f} ms | {iqr * 1e3:.3f} ms | {med / ref:.2f}x |")
+    for name, reason in (failed or {}).items():
+        lines.append(f"| {name} | FAILED the correctness gate, not timed: {reason} | | |")
     return lines
+
+
+# ------------------------------------------------------------------------ the correctness gate
+
+class GateError(AssertionError):
+    """A column's result differs from the reference's, so timing it would compare different work."""
+
+
+def check_close(name: str, got: object, want: object, rtol: float = 1e-9) -> None:
+    """Raise :class:`GateError` unless ``got`` equals ``want`` to ``rtol`` (relative to ``max |want|``).
+
+    One tolerance relative to the largest entry, not entry by entry: entries near zero of a
+    gradient carry the absolute round-off of the large ones.
+
+    >>> check_close("ok", [1.0, 2.0], [1.0, 2.0 + 1e-14])
+    >>> check_close("wrong", [1.0, 2.5], [1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    _timing.GateError: wrong: max |result - reference| = 0.5 at index (1,), above 1e-09 x max |reference| = 2
+    """
+    got_a, want_a = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    if got_a.shape != want_a.shape:
+        raise GateError(f"{name}: result has shape {got_a.shape}, the reference {want_a.shape}")
+    scale = float(np.abs(want_a).max()) if want_a.size else 0.0
+    diff = np.abs(got_a - want_a)
+    finite = np.isfinite(diff)
+    worst = float(diff[finite].max()) if finite.any() else 0.0
+    if not finite.all():
+        where = np.unravel_index(int(np.argmin(finite)), diff.shape)
+        raise GateError(f"{name}: result is not finite at index {tuple(int(i) for i in where)}")
+    if worst > rtol * max(scale, 1e-300):
+        where = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        raise GateError(f"{name}: max |result - reference| = {worst:.3g} at index {tuple(int(i) for i in where)}, "
+                        f"above {rtol:g} x max |reference| = {scale:.3g}")
+
+
+def gate(columns: Mapping[str, Callable[[], object]], want: object,
+         rtol: float | Mapping[str, float] = 1e-9,
+         results: dict[str, object] | None = None) -> tuple[dict[str, Callable[[], object]], dict[str, str]]:
+    """Run each column once and keep those whose result equals ``want``: ``(passed, failed)``.
+
+    ``failed`` maps a column's name to the one-line reason (a wrong result or the exception it
+    raised). ``rtol`` is one tolerance or one per column name (finite differences need looser
+    ones than exact derivatives). ``results``, if given, receives each column's output and the
+    seconds its gated call took, as ``(output, seconds)``.
+
+    >>> passed, failed = gate({"right": lambda: 2.0, "wrong": lambda: 3.0}, 2.0)
+    >>> list(passed), failed["wrong"][:35]
+    (['right'], 'wrong: max |result - reference| = 1')
+    """
+    passed: dict[str, Callable[[], object]] = {}
+    failed: dict[str, str] = {}
+    for name, fn in columns.items():
+        tol = rtol if isinstance(rtol, (int, float)) else rtol.get(name, 1e-9)
+        try:
+            t0 = time.perf_counter()
+            got = fn()
+            if results is not None:
+                results[name] = (got, time.perf_counter() - t0)
+            check_close(name, got, want, tol)
+        except GateError as e:
+            failed[name] = str(e)
+        except Exception as e:  # a peer that cannot run this case fails the gate, it does not stop the run
+            failed[name] = f"{name}: raised {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+        else:
+            passed[name] = fn
+    return passed, failed
+
+
+# ------------------------------------------------------------------------ options every benchmark shares
+
+def add_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--quick``, ``--tiny`` and ``--out DIR`` (defaults from ``TG_BENCH_TINY``, ``TG_BENCH_OUT``)."""
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes (under a minute)")
+    parser.add_argument("--tiny", action="store_true", default=os.environ.get("TG_BENCH_TINY", "") not in ("", "0"),
+                        help="the smallest sizes, for the tests (default: on if TG_BENCH_TINY=1)")
+    parser.add_argument("--out", type=Path, default=Path(os.environ.get("TG_BENCH_OUT", "tinygrad_mvc_out/bench")),
+                        metavar="DIR", help="folder for figures (default: $TG_BENCH_OUT or ./tinygrad_mvc_out/bench)")
+    return parser

@@ -12,7 +12,7 @@ a second phase, each phase against its own hand-written NumPy run: importing tor
 of thousands of objects under Python's cyclic garbage collector, which would slow every
 Python-level framework timed after it.
 
-    python benchmarks/bench_overhead.py [--quick]
+    python benchmarks/bench_overhead.py [--quick] [--tiny]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import machine, report, time_columns  # noqa: E402
+from _timing import add_options, machine, report, time_columns  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
 
@@ -204,10 +204,9 @@ def bench_mlp(repeat: int, peers: bool) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> list[str]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser = add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     args = parser.parse_args(argv)
-    repeat = 5 if args.quick else 25
+    repeat = 2 if args.tiny else 5 if args.quick else 25
     lines = ["## Framework overhead (bench_overhead.py)", "", machine(), ""]
     if not _peers():
         lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]

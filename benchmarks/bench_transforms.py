@@ -14,7 +14,7 @@ ours (see bench_overhead.py for why). BLAS threads are pinned to 1 (TG_BENCH_THR
 malloc keeps freed memory for every column alike (``--malloc default`` to measure without: then
 page faults of the large temporaries dominate at n = 100 000).
 
-    python benchmarks/bench_transforms.py [--quick] [--malloc tuned|default]
+    python benchmarks/bench_transforms.py [--quick] [--tiny] [--malloc tuned|default]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import machine, report, time_columns, tune_malloc  # noqa: E402
+from _timing import add_options, machine, report, time_columns, tune_malloc  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
 
@@ -207,14 +207,15 @@ def bench(what: str, n: int, repeat: int, peers: bool) -> tuple[list[str], dict[
 
 
 def main(argv: list[str] | None = None) -> list[str]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and the small sizes only")
+    parser = add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
                         help="keep freed memory in the process for every column (default), or not")
     args = parser.parse_args(argv)
     note = tune_malloc() if args.malloc == "tuned" else "malloc: default"
-    repeat = 5 if args.quick else 15
+    repeat = 2 if args.tiny else 5 if args.quick else 15
     big, hess = ((1000, 10_000), (100,)) if args.quick else ((1000, 100_000), (100, 500))
+    if args.tiny:
+        big, hess = (100, 1000), (20,)
     lines = ["## Transforms on Rosenbrock (bench_transforms.py)", "", machine() + "; " + note, ""]
     if not _peers():
         lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]

@@ -5,8 +5,10 @@ Each helper imports its library when first called, so importing this package sta
 
 from __future__ import annotations
 
+from .fd_error import FDErrorCurves, fd_error_curves, plot_fd_error
 from .graph import draw_graph, save_graph
 from .taylor import plot_taylor
 from .training import plot_decision_boundary, plot_history
 
-__all__ = ["draw_graph", "save_graph", "plot_taylor", "plot_history", "plot_decision_boundary"]
+__all__ = ["draw_graph", "save_graph", "plot_taylor", "plot_history", "plot_decision_boundary", "plot_fd_error",
+           "fd_error_curves", "FDErrorCurves"]

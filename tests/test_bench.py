@@ -1,0 +1,273 @@
+"""The benchmark suite and its runner (``tinygrad-mvc bench``), the correctness gate, and ``tg.viz.plot_fd_error``.
+
+The suite runs here at ``--tiny`` sizes: the point is that every benchmark runs and writes its
+files, not its timings (those belong in benchmarks/RESULTS.md, never in a test).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_cli import assert_one_line_error, assert_valid_png, run_cli, written_files
+
+import tinygrad_mvc as tg
+from tinygrad_mvc.cli import bench as bench_cli
+from tinygrad_mvc.viz.fd_error import FDErrorCurves, fd_error_curves, plot_fd_error
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def timing():
+    """``benchmarks/_timing.py`` (not a package module: imported by path, as the benchmarks do)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _timing
+        yield _timing
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture()
+def bench_fd(monkeypatch):
+    """``benchmarks/bench_finite_diff.py`` in this process, with the peers switched off (importing torch here
+    would slow every later test)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_finite_diff
+
+    monkeypatch.setattr(bench_finite_diff, "_peers", lambda: [])
+    return bench_finite_diff
+
+
+# --------------------------------------------------------------------------- the whole suite, tiny
+
+def test_tiny_suite_writes_results_and_valid_pngs(tmp_path):
+    out = tmp_path / "bench"
+    proc = run_cli("bench", "--tiny", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = out / "RESULTS.md"
+    assert report.is_file()
+    text = report.read_text()
+    discovered = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+    for name in discovered:  # every bench_*.py joined, and ran
+        assert f"| {name} | ok |" in text, name
+    for needle in ("## Timing method", "median", "IQR", "ratio to hand-written NumPy", "Threads: BLAS/OpenMP",
+                   "NumPy 2", "Peers:", "## Finite differences against autodiff", "Crossover", "Asymptotic ratio",
+                   "| exp(x)·sin(x) at x = 1 | central |", "## Framework overhead", "## Transforms on Rosenbrock"):
+        assert needle in text, needle
+    assert "FAILED the correctness gate" not in text and "## Failures" not in text
+    pngs = sorted(out.glob("*.png"))
+    assert {p.name for p in pngs} >= {"fd_accuracy.png", "fd_cost.png", "fd_hessian.png"}
+    for path in pngs:
+        assert_valid_png(path)
+        assert f"]({path.name})" in text  # embedded in RESULTS.md
+    assert sorted(written_files(proc.stdout)) == sorted([*pngs, report])
+
+
+# --------------------------------------------------------------------------- the runner, on a suite of its own
+
+OK_BENCH = '''
+import argparse, os
+from pathlib import Path
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    fig.savefig(Path(os.environ["TG_BENCH_OUT"]) / "toy.png")
+    return ["## Toy benchmark", "", f"quick={args.quick} tiny={os.environ.get('TG_BENCH_TINY')} "
+            f"threads={os.environ['OMP_NUM_THREADS']}"]
+'''
+
+BROKEN_BENCH = '''
+def main(argv=None):
+    raise ValueError("boom: the toy benchmark is broken")
+'''
+
+
+def toy_suite(tmp_path: Path, **files: str) -> Path:
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    for name, code in files.items():
+        (suite / f"{name}.py").write_text(code)
+    return suite
+
+
+def test_runner_discovers_new_benchmarks_and_passes_options(tmp_path):
+    suite = toy_suite(tmp_path, bench_toy=OK_BENCH, helper_not_a_bench="raise SystemExit(3)")
+    out = tmp_path / "out"
+    proc = run_cli("bench", "--quick", "--suite", str(suite), "--out", str(out), "--threads", "2")
+    assert proc.returncode == 0, proc.stderr
+    text = (out / "RESULTS.md").read_text()
+    assert "| bench_toy.py | ok |" in text and "## Toy benchmark" in text
+    assert "quick=True tiny=None threads=2" in text
+    assert "helper_not_a_bench" not in text
+    assert_valid_png(out / "toy.png")
+    assert "![toy](toy.png)" in text
+
+
+def test_a_failing_benchmark_is_reported_and_exits_1(tmp_path):
+    suite = toy_suite(tmp_path, bench_toy=OK_BENCH, bench_broken=BROKEN_BENCH)
+    out = tmp_path / "out"
+    proc = run_cli("bench", "--tiny", "--suite", str(suite), "--out", str(out))
+    assert proc.returncode == 1
+    text = (out / "RESULTS.md").read_text()
+    assert "| bench_broken.py | FAILED: ValueError: boom: the toy benchmark is broken |" in text
+    assert "## Failures" in text and "Traceback" in text  # the end of the traceback, for whoever fixes it
+    assert "| bench_toy.py | ok |" in text and "## Toy benchmark" in text  # the others still ran
+    assert "tiny=1" in text
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("tinygrad-mvc bench: error: 1 of 2 benchmarks failed: bench_broken.py")
+
+
+def test_a_benchmark_without_main_or_with_bad_options_fails(tmp_path):
+    suite = toy_suite(tmp_path, bench_nomain="x = 1",
+                      bench_strict="import argparse\ndef main(argv):\n    argparse.ArgumentParser().parse_args(argv)\n"
+                                   "    return ['## strict']\n")
+    proc = run_cli("bench", "--quick", "--suite", str(suite), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    text = (tmp_path / "out" / "RESULTS.md").read_text()
+    assert "| bench_nomain.py | FAILED: TypeError: bench_nomain.py has no main(argv) -> list[str] |" in text
+    assert "| bench_strict.py | FAILED: SystemExit: exited with code 2" in text
+
+
+def test_only_and_missing_suite_are_usage_errors(tmp_path):
+    proc = run_cli("bench", "--only", "nope", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert_one_line_error(proc)
+    assert "no such benchmark" in proc.stderr and "finite_diff" in proc.stderr
+    proc = run_cli("bench", "--suite", str(tmp_path / "absent"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert_one_line_error(proc)
+
+
+def test_suite_is_found_next_to_the_package_or_not_at_all(tmp_path, monkeypatch):
+    assert bench_cli.find_suite() == BENCHMARKS
+    monkeypatch.setattr(tg, "__file__", str(tmp_path / "site-packages" / "tinygrad_mvc" / "__init__.py"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(bench_cli.UsageError, match="ship with the source repository"):
+        bench_cli.find_suite()
+
+
+# --------------------------------------------------------------------------- the correctness gate
+
+def test_gate_rejects_a_wrong_result_and_keeps_the_right_one(timing):
+    want = np.array([1.0, -2.0, 3.0])
+    passed, failed = timing.gate({"right": lambda: want + 1e-13, "wrong": lambda: want * 1.001,
+                                  "shape": lambda: want[:2], "raises": lambda: 1 / 0, "nan": lambda: want * np.nan},
+                                 want)
+    assert list(passed) == ["right"]
+    assert set(failed) == {"wrong", "shape", "raises", "nan"}
+    assert "max |result - reference|" in failed["wrong"] and "ZeroDivisionError" in failed["raises"]
+    assert "shape (2,)" in failed["shape"] and "not finite" in failed["nan"]
+    lines = timing.report("case", {"ref": (1e-3, 1e-5), "right": (2e-3, 1e-5)}, "ref", failed)
+    assert any(line.startswith("| wrong | FAILED the correctness gate, not timed") for line in lines)
+
+
+def test_benchmark_reports_a_wrong_gradient_as_failed_not_timed(bench_fd, monkeypatch, tmp_path):
+    monkeypatch.setattr(bench_fd, "rosen_grad", lambda x: bench_fd.grad_numpy(x) * (1 + 1e-6))
+    lines, summary = bench_fd.bench_cost((2, 10), repeat=1, out=tmp_path)
+    rows = [line for line in lines if "tinygrad_mvc reverse mode" in line]
+    assert rows and all("FAILED the correctness gate, not timed" in r for r in rows)
+    assert summary == {}  # no ratio is computed from a column that failed
+    assert any("| central differences (2n f evaluations) |" in line and " ms |" in line for line in lines)
+
+
+def test_hand_written_finite_differences_are_right(bench_fd):
+    x = np.random.default_rng(0).uniform(-1, 1, 7)
+    g = bench_fd.central_differences(bench_fd.rosen_numpy, x)
+    np.testing.assert_allclose(g, bench_fd.grad_numpy(x), rtol=1e-7, atol=1e-7)
+    H = bench_fd.hessian_by_gradient_differences(bench_fd.grad_numpy, x)
+    np.testing.assert_allclose(H, bench_fd.hessian_numpy(x), rtol=1e-8, atol=1e-7)
+    assert bench_fd.crossover([10, 100, 1000], [1.0, 10.0, 100.0], [20.0, 20.0, 20.0]) == pytest.approx(200.0)
+    assert bench_fd.crossover([10, 100], [5.0, 50.0], [1.0, 1.0]) is None
+
+
+# --------------------------------------------------------------------------- the V shape, and plot_fd_error
+
+def exp_sin(x):
+    return np.exp(x) * np.sin(x)
+
+
+def exp_sin_grad(x):
+    return np.exp(x) * (np.sin(x) + np.cos(x))
+
+
+@pytest.fixture(scope="module")
+def curves() -> FDErrorCurves:
+    return fd_error_curves(exp_sin, 1.0, exact=exp_sin_grad)
+
+
+def test_v_shape_has_the_textbook_optima(curves):
+    h_fwd, e_fwd = curves.best("forward")
+    h_cen, e_cen = curves.best("central")
+    assert 1e-10 <= h_fwd <= 1e-6 and 1e-11 < e_fwd < 1e-6      # h ~ sqrt(eps), error ~ 1e-8
+    assert 1e-7 <= h_cen <= 1e-3 and 1e-14 < e_cen < 1e-9       # h ~ eps^(1/3), error ~ 1e-10
+    assert e_cen < e_fwd / 10
+    small = curves.steps <= 1e-8
+    assert np.max(curves.errors["complex"][small]) <= 1e-15     # no cancellation: stays at round-off
+    assert curves.autodiff is not None and curves.autodiff <= 1e-15
+    # far from the optimum both difference quotients are far worse than autodiff
+    big = curves.steps == curves.steps.max()
+    assert curves.errors["forward"][big][0] > 1e-3 and curves.errors["central"][big][0] > 1e-4
+
+
+def test_v_shape_slopes(curves):
+    assert curves.slope("forward", 1e-4, 1e-1) == pytest.approx(1.0, abs=0.05)
+    assert curves.slope("central", 1e-3, 1e-1) == pytest.approx(2.0, abs=0.05)
+    assert curves.slope("complex", 1e-4, 1e-1) == pytest.approx(2.0, abs=0.05)
+    assert curves.slope("forward", 1e-14, 1e-10) == pytest.approx(-1.0, abs=0.3)
+    assert curves.slope("central", 1e-14, 1e-9) == pytest.approx(-1.0, abs=0.3)
+
+
+def test_plot_fd_error_draws_log_axes_and_the_expected_lines(curves):
+    import matplotlib.pyplot as plt
+
+    fig = plot_fd_error(curves)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    labels = [line.get_label() for line in ax.lines]
+    for want in ("forward, O(h)", "central, O(h²)", "complex step, O(h²)", "machine ε"):
+        assert want in labels
+    assert any(label.startswith("autodiff (reverse mode)") for label in labels)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "truncation" in texts and "round-off" in texts and "slope" in texts
+    forward = ax.lines[labels.index("forward, O(h)")]
+    np.testing.assert_allclose(forward.get_xdata(), curves.steps)
+    plt.close(fig)
+
+
+def test_plot_fd_error_from_a_function_and_from_given_errors(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig = tg.viz.plot_fd_error(lambda x: np.sum(x ** 1.5), np.array([0.5, 2.0]), methods=("central",),
+                               steps=np.logspace(-1, -12, 12))
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert "central, O(h²)" in labels and "forward, O(h)" not in labels
+    assert not any(lab.startswith("autodiff") for lab in labels)  # no exact gradient: autodiff is the reference
+    plt.close(fig)
+    given = FDErrorCurves(np.array([1e-2, 1e-5, 1e-8]), {"forward": np.array([1e-2, 1e-5, 1e-8][::-1])},
+                          autodiff=0.0)
+    fig = plot_fd_error(given)
+    fig.savefig(tmp_path / "fd.png")
+    assert_valid_png(tmp_path / "fd.png")
+    plt.close(fig)
+    with pytest.raises(ValueError, match="give the point x"):
+        plot_fd_error(exp_sin)
+    with pytest.raises(ValueError, match="unknown method"):
+        fd_error_curves(exp_sin, 1.0, methods=("sideways",))
+
+
+def test_complex_step_is_skipped_when_f_drops_the_imaginary_part():
+    def f(x):  # a cast to float somewhere inside: fine for Tensors and real arrays, loses the complex step
+        return np.sum(np.sin(x.real if isinstance(x, np.ndarray) and x.dtype.kind == "c" else x))
+
+    c = fd_error_curves(f, np.array([0.3]))
+    assert "complex" in c.skipped and "complex" not in c.errors
