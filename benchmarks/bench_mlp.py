@@ -14,7 +14,7 @@ Optional columns: PyTorch and HIPS autograd when installed, timed in a second ph
 torch slows every Python-level framework timed after it; see bench_overhead.py). BLAS and OpenMP
 run one thread for every column (TG_BENCH_THREADS to change).
 
-    python benchmarks/bench_mlp.py [--quick]
+    python benchmarks/bench_mlp.py [--quick] [--tiny]
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import machine, report, time_columns, tune_malloc  # noqa: E402
+from _timing import add_options, gate, machine, report, time_columns, tune_malloc  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
 
 MOONS_SIZES, MOONS_N, ALPHA, MOONS_LR = (2, 16, 16, 1), 100, 1e-4, 0.5
 BIG_SIZES, BIG_BATCH, BIG_LR = (784, 256, 256, 10), 256, 0.01
+TINY = {"moons_n": 12, "big_sizes": (20, 8, 8, 3), "big_batch": 6}  # --tiny: only checks that all runs
 
 Params = list[np.ndarray]
 
@@ -49,11 +50,9 @@ def _peers() -> list[str]:
     return [name for name in ("torch", "autograd") if importlib.util.find_spec(name) is not None]
 
 
-def _check_same(name: str, got: Params, want: Params, rtol: float) -> None:
-    for i, (a, b) in enumerate(zip(got, want, strict=True)):
-        a = np.asarray(a)
-        if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=rtol * float(np.abs(b).max() + 1e-30)):
-            raise AssertionError(f"{name}: parameter {i} after one step differs from the hand-written NumPy step")
+def _flat(params: Params) -> np.ndarray:
+    """All parameters as one vector: what the correctness gate compares."""
+    return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in params])
 
 
 def _init(sizes: tuple[int, ...], rng: np.random.Generator, dtype: type) -> Params:
@@ -215,25 +214,23 @@ def moons_step_autograd(params: Params, X: np.ndarray, signs: np.ndarray) -> Par
     return params
 
 
-def bench_moons(repeat: int, peers: bool) -> list[str]:
-    X, y = tg.datasets.make_moons(MOONS_N, noise=0.1, rng=0)
+def bench_moons(repeat: int, peers: bool, n: int = MOONS_N) -> list[str]:
+    X, y = tg.datasets.make_moons(n, noise=0.1, rng=0)
     signs = 2.0 * y - 1.0
     base = _init(MOONS_SIZES, np.random.default_rng(0), np.float64)
-    want = moons_step_numpy([p.copy() for p in base], X, signs)
+    want = _flat(moons_step_numpy([p.copy() for p in base], X, signs))
     reference = [p.copy() for p in base]
-    columns = {"hand-written NumPy": lambda: moons_step_numpy(reference, X, signs)}
-    title = (f"(a) one SGD step, micrograd's moons MLP {'-'.join(map(str, MOONS_SIZES))} relu, {MOONS_N} points, "
+    title = (f"(a) one SGD step, micrograd's moons MLP {'-'.join(map(str, MOONS_SIZES))} relu, {n} points, "
              "hinge loss + 1e-4·L2, float64")
-    scalar_line: list[str] = []
+    # The gate runs each column's first step from the same start; the timed columns step on from there.
+    first: dict[str, Callable[[], object]] = {}
+    timed: dict[str, Callable[[], object]] = {}
     if not peers:
         for label, decay in (("tinygrad_mvc (L2 in the loss)", False), ("tinygrad_mvc (L2 as weight_decay)", True)):
-            check = MoonsTg(base, decay)
-            _check_same(label, check.step(X, signs), want, 1e-10)
-            timed = MoonsTg(base, decay)
-            columns[label] = lambda m=timed: m.step(X, signs)
-        scalar = MoonsScalar(base)
-        _check_same("per-scalar engine", scalar.step(X, signs), want, 1e-10)
-        scalar_times = time_columns({"scalar": lambda: scalar.step(X, signs)}, repeat=3, warmup=0, min_time=0)
+            first[label] = lambda d=decay: _flat(MoonsTg(base, d).step(X, signs))
+            model = MoonsTg(base, decay)
+            timed[label] = lambda m=model: m.step(X, signs)
+        first["per-scalar engine"] = lambda: _flat(MoonsScalar(base).step(X, signs))
     else:
         title += ": peers, timed after ours"
         if "torch" in _peers():
@@ -241,25 +238,28 @@ def bench_moons(repeat: int, peers: bool) -> list[str]:
             torch.set_num_threads(int(THREADS))
             Xt, st = torch.from_numpy(X), torch.from_numpy(signs)
             fresh = lambda: [torch.tensor(p, requires_grad=True) for p in base]  # noqa: E731
-            _check_same("torch", moons_step_torch(fresh(), Xt, st), want, 1e-10)
+            first["torch (peer)"] = lambda: _flat(moons_step_torch(fresh(), Xt, st))
             tp = fresh()
-            columns["torch (peer)"] = lambda: moons_step_torch(tp, Xt, st)
+            timed["torch (peer)"] = lambda: moons_step_torch(tp, Xt, st)
         if "autograd" in _peers():
-            _check_same("autograd", moons_step_autograd([p.copy() for p in base], X, signs), want, 1e-10)
+            first["HIPS autograd (peer)"] = lambda: _flat(moons_step_autograd([p.copy() for p in base], X, signs))
             ap = [p.copy() for p in base]
-            columns["HIPS autograd (peer)"] = lambda: moons_step_autograd(ap, X, signs)
-    if len(columns) == 1:
+            timed["HIPS autograd (peer)"] = lambda: moons_step_autograd(ap, X, signs)
+    if not first:
         return []
+    passed, failed = gate(first, want, rtol=1e-10)
+    scalar = MoonsScalar(base) if "per-scalar engine" in passed else None
+    columns = {"hand-written NumPy": lambda: moons_step_numpy(reference, X, signs)}
+    columns.update({k: fn for k, fn in timed.items() if k in passed})
     results = time_columns(columns, repeat=repeat)
-    lines = report(title, results, "hand-written NumPy")
-    if not peers:
+    lines = report(title, results, "hand-written NumPy", failed)
+    if scalar is not None:  # about a second a step: timed on its own, a few times
+        per_scalar = time_columns({"s": lambda: scalar.step(X, signs)}, repeat=3, warmup=0, min_time=0)["s"][0]
         ours = results["tinygrad_mvc (L2 in the loss)"][0]
-        per_scalar = scalar_times["scalar"][0]
-        scalar_line = ["", "Per-scalar engine of micrograd's design (in this file), same step: "
-                       f"{per_scalar * 1e3:.0f} ms "
-                       f"({per_scalar / results['hand-written NumPy'][0]:.0f}x NumPy); tinygrad_mvc is "
-                       f"{per_scalar / ours:.0f}x faster."]
-    return lines + scalar_line
+        lines += ["", "Per-scalar engine of micrograd's design (in this file), same step: "
+                  f"{per_scalar * 1e3:.0f} ms ({per_scalar / results['hand-written NumPy'][0]:.0f}x NumPy); "
+                  f"tinygrad_mvc with the same loss is {per_scalar / ours:.0f}x faster."]
+    return lines
 
 
 # ------------------------------------------------------------------------ (b) a wider MLP, float32
@@ -288,8 +288,8 @@ def big_step_numpy(params: Params, X: np.ndarray, y: np.ndarray) -> Params:
 class BigTg:
     """The step with ``tg.nn.MLP``, ``tg.losses.cross_entropy`` and ``tg.optim.SGD``, in float32."""
 
-    def __init__(self, base: Params) -> None:
-        self.model = tg.nn.MLP(BIG_SIZES, activation="tanh", rng=0, dtype=np.float32)
+    def __init__(self, base: Params, sizes: tuple[int, ...] = BIG_SIZES) -> None:
+        self.model = tg.nn.MLP(sizes, activation="tanh", rng=0, dtype=np.float32)
         for p, value in zip(self.model.parameters(), base):
             p.data[...] = value
         self.opt = tg.optim.SGD(self.model.parameters(), lr=BIG_LR)
@@ -314,52 +314,57 @@ def big_step_torch(params: list, X: object, y: object) -> Params:
     return [p.detach().numpy() for p in params]
 
 
-def bench_big(repeat: int, peers: bool) -> list[str]:
+def bench_big(repeat: int, peers: bool, sizes: tuple[int, ...] = BIG_SIZES, batch: int = BIG_BATCH) -> list[str]:
     rng = np.random.default_rng(1)
-    X = rng.standard_normal((BIG_BATCH, BIG_SIZES[0])).astype(np.float32)
-    y = rng.integers(0, BIG_SIZES[-1], BIG_BATCH)
-    base = _init(BIG_SIZES, rng, np.float32)
-    want = big_step_numpy([p.copy() for p in base], X, y)
+    X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], batch)
+    base = _init(sizes, rng, np.float32)
+    want = _flat(big_step_numpy([p.copy() for p in base], X, y))
     reference = [p.copy() for p in base]
-    columns = {"hand-written NumPy": lambda: big_step_numpy(reference, X, y)}
-    title = f"(b) one SGD step, MLP {'-'.join(map(str, BIG_SIZES))} tanh, batch {BIG_BATCH}, float32, cross-entropy"
+    title = f"(b) one SGD step, MLP {'-'.join(map(str, sizes))} tanh, batch {batch}, float32, cross-entropy"
+    first: dict[str, Callable[[], object]] = {}
+    timed: dict[str, Callable[[], object]] = {}
     if not peers:
-        check = BigTg(base)
-        got = check.step(X, y)
-        if any(p.dtype != np.float32 for p in got):
-            raise AssertionError("tinygrad_mvc: float32 parameters did not stay float32")
-        _check_same("tinygrad_mvc", got, want, 1e-4)
-        timed = BigTg(base)
-        columns["tinygrad_mvc"] = lambda: timed.step(X, y)
+        def first_tg() -> np.ndarray:
+            got = BigTg(base, sizes).step(X, y)
+            if any(p.dtype != np.float32 for p in got):
+                raise AssertionError("float32 parameters did not stay float32")
+            return _flat(got)
+        first["tinygrad_mvc"] = first_tg
+        model = BigTg(base, sizes)
+        timed["tinygrad_mvc"] = lambda: model.step(X, y)
     elif "torch" in _peers():
         import torch
         torch.set_num_threads(int(THREADS))
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
         fresh = lambda: [torch.tensor(p, requires_grad=True) for p in base]  # noqa: E731
-        _check_same("torch", big_step_torch(fresh(), Xt, yt), want, 1e-4)
+        first["torch (peer)"] = lambda: _flat(big_step_torch(fresh(), Xt, yt))
         tp = fresh()
-        columns["torch (peer)"] = lambda: big_step_torch(tp, Xt, yt)
+        timed["torch (peer)"] = lambda: big_step_torch(tp, Xt, yt)
         title += ": peers, timed after ours"
-    if len(columns) == 1:
+    if not first:
         return []
-    return report(title, time_columns(columns, repeat=repeat, min_time=0.05), "hand-written NumPy")
+    passed, failed = gate(first, want, rtol=1e-5)
+    columns = {"hand-written NumPy": lambda: big_step_numpy(reference, X, y)}
+    columns.update({k: fn for k, fn in timed.items() if k in passed})
+    return report(title, time_columns(columns, repeat=repeat, min_time=0.05), "hand-written NumPy", failed)
 
 
 def main(argv: list[str] | None = None) -> list[str]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser = add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
                         help="raise glibc's mmap/trim thresholds for every column (default) or not")
     args = parser.parse_args(argv)
-    repeat = 5 if args.quick else 25
+    repeat = 2 if args.tiny else 5 if args.quick else 25
+    moons = {"n": TINY["moons_n"]} if args.tiny else {}
+    big = {"sizes": TINY["big_sizes"], "batch": TINY["big_batch"]} if args.tiny else {}
     note = tune_malloc() if args.malloc == "tuned" else "malloc: default"
     lines = ["## Training steps (bench_mlp.py)", "", machine() + "; " + note, "",
              "Targets: (a) at most 2.0x hand-written NumPy, (b) at most 1.0x.", ""]
     if not _peers():
         lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]
     for peers in (False, True):  # ours first: the peer phase imports torch (see the module docstring)
-        for bench in (bench_moons, bench_big):
-            table = bench(repeat, peers)
+        for table in (bench_moons(repeat, peers, **moons), bench_big(repeat, peers, **big)):
             lines += table + ([""] if table else [])
     print("\n".join(lines))
     return lines
