@@ -228,3 +228,23 @@ def test_the_demo_training_reaches_its_accuracy_on_a_small_run():
     assert run_.accuracy >= train_moons.TARGET_ACCURACY
     assert len(run_.history["loss"]) == 100
     assert run_.history["loss"][-1] < 0.5 * run_.history["loss"][0]
+
+
+def test_newton_pushes_the_hessian_through_in_chunks(monkeypatch):
+    # With a tiny budget the basis goes through a few vectors at a time; the Hessian must not change.
+    from tinygrad_mvc import transforms
+
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((20, 5)), rng.standard_normal(20)
+    w = Tensor(rng.standard_normal(5), requires_grad=True)
+
+    def loss():
+        return (tg.tanh(X @ w) - y).sum() ** 2
+
+    with tg.enable_grad():
+        grads = tg.engine.gradients(loss(), [w], create_graph=True)
+        whole = optim.Newton([w])._hessian(grads)
+        monkeypatch.setattr(transforms, "BATCH_BUDGET", 40)
+        chunked = optim.Newton([w])._hessian(grads)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-13)
+    np.testing.assert_allclose(whole, tg.hessian(lambda v: (tg.tanh(X @ v) - y).sum() ** 2)(w.data), rtol=1e-10)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from . import engine, forward, ops
+from . import engine, forward, ops, transforms
 from .engine import no_grad
 from .tensor import Tensor
 
@@ -199,13 +199,18 @@ class Newton(Optimizer):
         self.last_direction = ""  # "newton" or "gradient": what the last step did, for the curious
 
     def _hessian(self, grads: list[Tensor]) -> np.ndarray:
+        """Row i: the gradient's derivative along parameter entry i, by forward mode over the recorded gradient."""
         flat = ops.concatenate([g.reshape(-1) for g in grads])
-        basis = np.eye(self.n, dtype=flat.dtype)
-        tangents, start = [], 0
-        for p in self.params:
-            tangents.append(basis[:, start:start + p.size].reshape((self.n, *p.shape)))
-            start += p.size
-        hess = forward.push_forward(flat, self.params, tangents, batch_ndim=1).data
+        rows = []
+        # Basis vectors go through in chunks, so no batched intermediate exceeds the transforms' budget.
+        for lo, hi in transforms._chunks(self.n, max(self.n, _widest(flat))):
+            basis = np.eye(self.n, dtype=flat.dtype)[lo:hi]
+            tangents, start = [], 0
+            for p in self.params:
+                tangents.append(basis[:, start:start + p.size].reshape((hi - lo, *p.shape)))
+                start += p.size
+            rows.append(forward.push_forward(flat, self.params, tangents, batch_ndim=1).data)
+        hess = np.concatenate(rows)
         return (hess + hess.T) / 2  # exact up to rounding; symmetric for the Cholesky test
 
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor:
@@ -266,3 +271,15 @@ class Newton(Optimizer):
             t *= 0.5
         return 0.0
 
+
+def _widest(t: Tensor) -> int:
+    """The largest array in the recorded graph behind ``t`` (walked without recursion)."""
+    widest, seen, todo = t.data.size, {id(t)}, [t]
+    while todo:
+        for a in todo.pop()._inputs or ():
+            if isinstance(a, Tensor) and id(a) not in seen:
+                seen.add(id(a))
+                widest = max(widest, a.data.size)
+                if a._op is not None:
+                    todo.append(a)
+    return widest
