@@ -55,6 +55,22 @@ def _flat(params: Params) -> np.ndarray:
     return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in params])
 
 
+def _torch_columns(step: Callable[..., Params], base: Params, X: np.ndarray, y: np.ndarray,
+                   first: dict[str, Callable[[], object]], timed: dict[str, Callable[[], object]]) -> None:
+    """Add the torch column: one step from ``base`` for the gate, and a model that keeps stepping for the timing."""
+    import torch
+
+    torch.set_num_threads(int(THREADS))
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+    def fresh() -> list:
+        return [torch.tensor(p, requires_grad=True) for p in base]
+
+    first["torch (peer)"] = lambda: _flat(step(fresh(), Xt, yt))
+    params = fresh()
+    timed["torch (peer)"] = lambda: step(params, Xt, yt)
+
+
 def _init(sizes: tuple[int, ...], rng: np.random.Generator, dtype: type) -> Params:
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -234,13 +250,7 @@ def bench_moons(repeat: int, peers: bool, n: int = MOONS_N) -> list[str]:
     else:
         title += ": peers, timed after ours"
         if "torch" in _peers():
-            import torch
-            torch.set_num_threads(int(THREADS))
-            Xt, st = torch.from_numpy(X), torch.from_numpy(signs)
-            fresh = lambda: [torch.tensor(p, requires_grad=True) for p in base]  # noqa: E731
-            first["torch (peer)"] = lambda: _flat(moons_step_torch(fresh(), Xt, st))
-            tp = fresh()
-            timed["torch (peer)"] = lambda: moons_step_torch(tp, Xt, st)
+            _torch_columns(moons_step_torch, base, X, signs, first, timed)
         if "autograd" in _peers():
             first["HIPS autograd (peer)"] = lambda: _flat(moons_step_autograd([p.copy() for p in base], X, signs))
             ap = [p.copy() for p in base]
@@ -334,13 +344,7 @@ def bench_big(repeat: int, peers: bool, sizes: tuple[int, ...] = BIG_SIZES, batc
         model = BigTg(base, sizes)
         timed["tinygrad_mvc"] = lambda: model.step(X, y)
     elif "torch" in _peers():
-        import torch
-        torch.set_num_threads(int(THREADS))
-        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-        fresh = lambda: [torch.tensor(p, requires_grad=True) for p in base]  # noqa: E731
-        first["torch (peer)"] = lambda: _flat(big_step_torch(fresh(), Xt, yt))
-        tp = fresh()
-        timed["torch (peer)"] = lambda: big_step_torch(tp, Xt, yt)
+        _torch_columns(big_step_torch, base, X, y, first, timed)
         title += ": peers, timed after ours"
     if not first:
         return []

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_mvc as tg
-from tinygrad_mvc.cli.jobs import JobResult, script_main
+from tinygrad_mvc.cli.jobs import JobResult, add_graph_picture, script_main
 
 NAME = "backprop_by_hand"
 TOLERANCE = 1e-12
@@ -106,12 +106,7 @@ def run(out_dir: Path) -> JobResult:
     plt.close(fig)
     result.files.append(path)
 
-    dot = tg.viz.draw_graph(cost, names=activations)
-    dot.attr(dpi="120")
-    path, hint = tg.viz.save_graph(dot, out_dir / "network_graph.png")
-    result.files.append(path)
-    if hint:
-        result.summary.append(hint)
+    add_graph_picture(result, cost, out_dir / "network_graph.png", dpi=120, names=activations)
     return result
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_mvc as tg
-from tinygrad_mvc.cli.jobs import JobResult, script_main
+from tinygrad_mvc.cli.jobs import JobResult, add_graph_picture, script_main
 
 NAME = "computation_graph"
 
@@ -36,14 +36,9 @@ def run(out_dir: Path) -> JobResult:
     slope = 1 - out.item() ** 2  # tanh' = 1 - tanh²
     if not (np.allclose(w.grad.data, slope * x.data, rtol=1e-12) and np.isclose(b.grad.item(), slope, rtol=1e-12)):
         result.ok, result.failure = False, f"gradients w={w.grad.tolist()} b={b.grad.item()} disagree with (1 - out²)·x"
-    dot = tg.viz.draw_graph(out)
-    dot.attr(dpi="150")  # a sharper PNG than graphviz's 96 dpi
-    path, hint = tg.viz.save_graph(dot, out_dir / "neuron_graph.png")
-    result.files.append(path)
     result.summary.append(f"out = tanh(w·x + b) = {out.item():.4f}; dout/dw = {w.grad.tolist()}, "
                           f"dout/db = {b.grad.item():.4f}")
-    if hint:
-        result.summary.append(hint)
+    add_graph_picture(result, out, out_dir / "neuron_graph.png")
     return result
 
 

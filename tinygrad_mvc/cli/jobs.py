@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["JobResult", "OUT_ROOT", "default_out", "prepare_out", "report", "script_main"]
+__all__ = ["JobResult", "OUT_ROOT", "default_out", "prepare_out", "report", "script_main", "add_graph_picture"]
 
 OUT_ROOT = Path("tinygrad_mvc_out")
 """Where output goes unless ``--out`` says otherwise (relative to the current directory)."""
@@ -42,6 +43,23 @@ def prepare_out(out_dir: Path | str) -> Path:
         raise NotADirectoryError(f"--out {out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def add_graph_picture(result: JobResult, out: Any, path: Path, dpi: int = 150,
+                      names: Mapping[str, Any] | None = None) -> None:
+    """Draw the graph behind the Tensor ``out`` into ``path`` and record it in ``result``.
+
+    Without Graphviz's ``dot`` program the DOT source is written instead, and the one-line install
+    hint joins the summary.
+    """
+    import tinygrad_mvc as tg
+
+    dot = tg.viz.draw_graph(out, names=names)
+    dot.attr(dpi=str(dpi))  # sharper than graphviz's default 96 dpi
+    written, hint = tg.viz.save_graph(dot, path)
+    result.files.append(written)
+    if hint:
+        result.summary.append(hint)
 
 
 def report(result: JobResult, file: object = None) -> int:

@@ -23,7 +23,7 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import JobResult
+from .jobs import JobResult, add_graph_picture
 
 __all__ = ["NAME", "TARGET_ACCURACY", "Training", "train", "run"]
 
@@ -121,12 +121,7 @@ def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, pr
     result.files.append(_save(fig, out_dir / "decision_boundary.png"))
     plt.close(fig)
 
-    dot = tg.viz.draw_graph(neuron_graph(training))
-    dot.attr(dpi="150")
-    path, hint = tg.viz.save_graph(dot, out_dir / "neuron_graph.png")
-    result.files.append(path)
-    if hint:
-        result.summary.append(hint)
+    add_graph_picture(result, neuron_graph(training), out_dir / "neuron_graph.png")
     return result
 
 
