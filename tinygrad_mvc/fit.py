@@ -34,7 +34,7 @@ import numpy as np
 
 from .engine import no_grad
 from .tensor import Tensor
-from .transforms import jacobian, linearize
+from .transforms import jacobian
 
 __all__ = ["FitResult", "FitWarning", "curve_fit", "linear_regression", "chi2_sf", "gammaincc", "METHODS"]
 
@@ -46,11 +46,6 @@ _METHOD_NAMES = {"lm": "Levenberg-Marquardt", "gauss-newton": "Gauss-Newton", "g
 
 ILL_CONDITIONED = 1e10
 """Above this condition number of the (column-scaled) JᵀWJ the covariance is reported as ill-conditioned."""
-
-SEPARATE_TANGENTS = 8
-"""Up to this many parameters the Jacobian is one recorded evaluation plus one tangent pass per parameter
-(cache-friendly for long data); above it, one batched forward pass (``tg.jacobian(mode="fwd")``)."""
-
 
 class FitWarning(RuntimeWarning):
     """The fit went through but its covariance is unreliable (ill-conditioned or singular) or ν ≤ 0."""
@@ -194,29 +189,29 @@ def _evaluate(model: Callable[..., Any], x: np.ndarray, p: np.ndarray) -> np.nda
 # ----------------------------------------------------------------------------- the model and its Jacobian
 
 class _Model:
-    """The model at fixed data: values and autodiff Jacobians with respect to the parameters, counted."""
+    """The model at fixed data: values, and autodiff Jacobians with respect to the parameters; calls counted.
 
-    def __init__(self, name: str, model: Callable[..., Any], x: np.ndarray, y: np.ndarray, p0: np.ndarray) -> None:
+    The Jacobian is forward mode (``tg.jacobian(mode="fwd")``): one recorded evaluation, then the n
+    parameter basis vectors pushed through it as one batch, about the cost of a few evaluations for
+    a handful of parameters, however many points.
+    """
+
+    def __init__(self, name: str, model: Callable[..., Any], x: np.ndarray, y: np.ndarray) -> None:
         self.name, self.model, self.n_eval, self.n_jac = name, model, 0, 0
         self.X = Tensor(x)  # a constant: no gradient flows to the data
         self.shape = y.shape
-        self.n = p0.size
-        self.basis = np.eye(self.n)
         self._out: Any = None
         self._jac = jacobian(self._traced, mode="fwd")
-        self._check(p0)
+        self.checked = False
 
     def _traced(self, p: Tensor) -> Tensor:
         out = self.model(self.X, p)
-        self._out = out
+        self._out = out  # the recorded evaluation: its value comes with the Jacobian for free
         return out
 
-    def _check(self, p0: np.ndarray) -> None:
+    def _check(self, out: Any) -> None:
+        """The model's first output, checked before anything is built on it."""
         name = self.name
-        p = Tensor(p0, requires_grad=True)
-        with np.errstate(all="ignore"):
-            out = self.model(self.X, p)
-        self.n_eval += 1
         if not isinstance(out, Tensor):
             raise ValueError(f"{name}: model(x, params) returned {type(out).__name__}, not a Tensor; write the model "
                              f"with Tensor ops on params (e.g. params[0] * tg.exp(-params[1] * x)) so it can be "
@@ -232,41 +227,23 @@ class _Model:
             i = int(np.argmax(bad))
             raise ValueError(f"{name}: model(x, p0) is not finite at point {i} (value {out.data[i]}); choose p0 "
                              f"inside the model's domain")
+        self.checked = True
 
     def value(self, p: np.ndarray) -> np.ndarray:
+        """``model(x, p)`` without recording a graph."""
         self.n_eval += 1
         return _evaluate(self.model, self.X.data, p)
 
-    def value_and_jacobian(self, p: np.ndarray) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
-        """``model(x, p)`` now and a function that gives ∂model/∂p (points × parameters) when asked.
-
-        The Jacobian is only paid for when it is needed: a rejected trial step costs one evaluation.
-        """
-        if self.n > SEPARATE_TANGENTS:
-            value = self.value(p)
-
-            def batched() -> np.ndarray:
-                self.n_eval += 1  # the batched Jacobian records its own evaluation
-                self.n_jac += 1
-                with np.errstate(all="ignore"):
-                    return np.asarray(self._jac(p), dtype=np.float64)
-
-            return value, batched
+    def value_and_jacobian(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(model(x, p), ∂model/∂p)``; the Jacobian has shape (points, parameters)."""
         self.n_eval += 1
+        self.n_jac += 1
         with np.errstate(all="ignore"):
-            out, jvp_fn = linearize(self._traced, p)
-
-        def columns() -> np.ndarray:
-            # One forward tangent pass per parameter over the recorded evaluation: each pass works on
-            # arrays of the data's length, which stay in cache, where one batched pass would not.
-            self.n_jac += 1
-            J = np.empty(self.shape + (self.n,))
-            with np.errstate(all="ignore"):
-                for k in range(self.n):
-                    J[..., k] = jvp_fn(self.basis[k])
-            return J
-
-        return np.asarray(out, dtype=np.float64), columns
+            J = np.asarray(self._jac(p), dtype=np.float64)
+        out = self._out
+        if not self.checked:
+            self._check(out)
+        return np.asarray(out.data if isinstance(out, Tensor) else out, dtype=np.float64), J
 
 
 # ----------------------------------------------------------------------------- curve_fit
@@ -280,9 +257,12 @@ def curve_fit(model: Callable[[Tensor, Tensor], Tensor], x: Any, y: Any, p0: Any
     Tensor of ``y``'s shape. ``sigma`` is a number or one positive value per point (default: all 1).
     ``errors`` sets the covariance convention (see the module docstring). ``method``: ``"lm"``
     (Levenberg-Marquardt with Marquardt's diagonal scaling), ``"gauss-newton"`` (with step halving),
-    ``"gd"`` (gradient descent with a backtracking line search: slow, for comparison). Converged when
-    an accepted step changes χ² by at most ``tol`` relative or the parameters by at most ``tol``
-    relative. ``max_iter`` counts every trial step (default 200, 20 000 for ``"gd"``).
+    ``"gd"`` (gradient descent with a backtracking line search: slow, for comparison). ``"lm"`` and
+    ``"gauss-newton"`` have converged when a full Gauss-Newton step, on the Jacobian at the current
+    parameters, would lower χ² by less than ``tol``·χ² (the parameters are then within about
+    √tol standard errors of the minimum); ``"gd"`` when a step lowers χ² by less than ``tol``·χ².
+    ``max_iter`` counts every trial step (default 200, 20 000 for ``"gd"``). The Jacobian is
+    forward-mode autodiff, taken only at accepted parameters (a rejected trial costs one evaluation).
 
     A singular or ill-conditioned JᵀWJ gives a :class:`FitWarning` saying which parameters are not
     determined by the data; a singular one gives a covariance of ``inf`` (as scipy does), never
@@ -314,7 +294,7 @@ def curve_fit(model: Callable[[Tensor, Tensor], Tensor], x: Any, y: Any, p0: Any
     if max_iter is None:
         max_iter = 20_000 if method == "gd" else 200
     w = None if sa is None else 1.0 / sa
-    m = _Model(name, model, xa, ya, p)
+    m = _Model(name, model, xa, ya)
     solver = {"lm": _levenberg_marquardt, "gauss-newton": _gauss_newton, "gd": _gradient_descent}[method]
     p, J, r, history, converged, message = solver(m, ya, w, p, tol, max_iter)
     return _finish(name, p, J, r, ya.size, errors, method, converged, message, history, m.n_eval, m.n_jac, names,
@@ -333,93 +313,43 @@ def _names(name: str, param_names: Sequence[str] | None, n: int) -> tuple[str, .
 Solution = tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray], bool, str]
 
 
-def _weighted(m: _Model, ya: np.ndarray, w: np.ndarray | None,
-              p: np.ndarray) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
-    """Weighted residuals r = (y − f)/σ now, and their model Jacobian J/σ on demand (∂r/∂p = −J/σ)."""
-    f, jac = m.value_and_jacobian(p)
-    r = ya - f
-    if w is None:
-        return r, jac
-    return r * w, lambda: jac() * w[:, None]
+class _State:
+    """Where a solver stands: parameters, weighted residuals r = (y − f)/σ, the weighted Jacobian J/σ, χ²."""
 
+    def __init__(self, m: _Model, ya: np.ndarray, w: np.ndarray | None, p: np.ndarray) -> None:
+        self.m, self.ya, self.w = m, ya, w
+        self.move(p)
 
-def _chi2_at(m: _Model, ya: np.ndarray, w: np.ndarray | None, p: np.ndarray) -> float:
-    r = ya - m.value(p)
-    if w is not None:
-        r = r * w
-    return float(r @ r)
+    def residuals(self, f: np.ndarray) -> np.ndarray:
+        r = self.ya - f
+        return r if self.w is None else r * self.w
 
+    def trial(self, p: np.ndarray) -> float:
+        """χ² at ``p`` (one evaluation, no Jacobian)."""
+        r = self.residuals(self.m.value(p))
+        return float(r @ r)
 
-def _levenberg_marquardt(m: _Model, ya: np.ndarray, w: np.ndarray | None, p: np.ndarray, tol: float,
-                         max_iter: int, broyden: bool = True) -> Solution:
-    """Levenberg-Marquardt with Marquardt's scaling: (A + μ diag A) δ = JᵀWr, μ set by the gain ratio (Nielsen).
+    def move(self, p: np.ndarray) -> None:
+        """Go to ``p`` and take the Jacobian there (one recorded evaluation)."""
+        self.take(self.look(p))
 
-    With ``broyden`` the Jacobian is the autodiff one at the start, then carried along accepted steps by
-    Broyden's rank-one update (the secant condition J δ = Δf costs no evaluation), and taken afresh from
-    the engine whenever a step is rejected or a convergence test passes: the result is only declared
-    converged on an exact autodiff Jacobian at the final parameters, which also gives the covariance.
-    """
-    r, jac = _weighted(m, ya, w, p)
-    J, exact = jac(), True
-    chi2 = float(r @ r)
-    history = [p.copy()]
-    if not np.isfinite(chi2):
-        return p, J, r, history, False, "chi-squared is not finite at p0"
-    mu, nu = 1e-3, 2.0  # relative to diag(A): Marquardt's scaling makes the damping dimensionless
-    with np.errstate(all="ignore"):
-        for _ in range(max_iter):
-            A, g = J.T @ J, J.T @ r
-            if _norm(g) == 0.0 and exact:
-                return p, J, r, history, True, "converged: the gradient of chi-squared is exactly zero"
-            D = np.maximum(np.diag(A), 1e-300 + 1e-15 * float(np.max(np.diag(A))))
-            delta = _solve(A + mu * np.diag(D), g)
-            if delta is None:
-                if not exact:
-                    J, exact = jac(), True
-                    continue
-                mu, nu = mu * nu, nu * 2
-                if mu > 1e300:
-                    return p, J, r, history, False, "the damped normal equations are singular"
-                continue
-            if _norm(delta) <= tol * (_norm(p) + tol):
-                if exact:
-                    return p, J, r, history, True, f"converged after {len(history) - 1} steps: the step is below tol"
-                J, exact = jac(), True
-                continue
-            p_new = p + delta
-            r_new, jac_new = _weighted(m, ya, w, p_new)
-            chi2_new = float(r_new @ r_new)
-            predicted = float(delta @ (mu * D * delta + g))
-            rho = (chi2 - chi2_new) / predicted if predicted > 0 else -1.0
-            if not (np.isfinite(chi2_new) and rho > 0):
-                if exact:
-                    mu, nu = mu * nu, nu * 2
-                    if mu > 1e300:
-                        return p, J, r, history, False, "no step decreases chi-squared (damping exhausted)"
-                else:  # the updated Jacobian may be what went wrong: take the exact one before damping more
-                    J, exact = jac(), True
-                continue
-            decrease = chi2 - chi2_new
-            if broyden:
-                # The change of the weighted model values is r − r_new; J δ should have predicted it.
-                J = J + np.outer((r - r_new) - J @ delta, delta / float(delta @ delta))
-                exact = False
-            else:
-                J = jac_new()
-            p, r, chi2, jac = p_new, r_new, chi2_new, jac_new
-            history.append(p.copy())
-            mu *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
-            nu = 2.0
-            if decrease <= tol * chi2 or _norm(delta) <= tol * (_norm(p) + tol):
-                if not exact:
-                    J, exact = jac(), True
-                # Stationary on the exact Jacobian: a full Gauss-Newton step would gain less than tol·χ².
-                step = _solve(J.T @ J, J.T @ r)
-                gain = float(step @ (J.T @ r)) if step is not None else 0.0
-                if gain <= tol * chi2 + 1e-300:
-                    return p, J, r, history, True, (f"converged after {len(history) - 1} steps: chi-squared changed "
-                                                     f"by {decrease:.3g}")
-    return p, J, r, history, False, f"did not converge in max_iter={max_iter} steps"
+    def look(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """``(p, r, J, χ²)`` at ``p``, Jacobian included, without moving there."""
+        f, J = self.m.value_and_jacobian(p)
+        r = self.residuals(f)
+        return p, r, (J if self.w is None else J * self.w[:, None]), float(r @ r)
+
+    def take(self, point: tuple[np.ndarray, np.ndarray, np.ndarray, float]) -> None:
+        self.p, self.r, self.J, self.chi2 = point
+        self.A, self.g = self.J.T @ self.J, self.J.T @ self.r  # normal matrix JᵀWJ and JᵀWr (= −½∇χ²)
+
+    def gain(self) -> float:
+        """The decrease of χ² a full Gauss-Newton step would make on the local linear model: gᵀA⁻¹g."""
+        step = _solve(self.A, self.g)
+        return float(step @ self.g) if step is not None else float("inf")
+
+    def done(self, history: list[np.ndarray], ok: bool, message: str) -> Solution:
+        return self.p, self.J, self.r, history, ok, message
 
 
 def _solve(M: np.ndarray, b: np.ndarray) -> np.ndarray | None:
@@ -430,88 +360,121 @@ def _solve(M: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     return x if np.all(np.isfinite(x)) else None
 
 
+def _stationary(s: _State, tol: float) -> bool:
+    """Converged: the linear model promises less than tol·χ² (relative) from a full Gauss-Newton step."""
+    return s.gain() <= tol * s.chi2 + 1e-300 or _norm(s.g) == 0.0
+
+
+def _levenberg_marquardt(m: _Model, ya: np.ndarray, w: np.ndarray | None, p: np.ndarray, tol: float,
+                         max_iter: int) -> Solution:
+    """Levenberg-Marquardt with Marquardt's scaling: (A + μ diag A) δ = JᵀWr, μ set by the gain ratio (Nielsen).
+
+    Each trial point's Jacobian is taken together with its value: with this damping nearly every
+    step is accepted, and the one recorded evaluation then serves both.
+    """
+    s = _State(m, ya, w, p)
+    history = [p.copy()]
+    if not np.isfinite(s.chi2):
+        return s.done(history, False, "chi-squared is not finite at p0")
+    mu, nu = 1e-3, 2.0  # relative to diag(A): Marquardt's scaling makes the damping dimensionless
+    with np.errstate(all="ignore"):
+        for _ in range(max_iter):
+            if _stationary(s, tol):
+                return s.done(history, True, f"converged after {len(history) - 1} steps")
+            D = np.maximum(np.diag(s.A), 1e-300 + 1e-15 * float(np.max(np.diag(s.A))))
+            delta = _solve(s.A + mu * np.diag(D), s.g)
+            if delta is None:
+                mu, nu = mu * nu, nu * 2
+                if mu > 1e300:
+                    return s.done(history, False, "the damped normal equations are singular")
+                continue
+            if _norm(delta) <= tol * (_norm(s.p) + tol):
+                return s.done(history, True, f"converged after {len(history) - 1} steps: the step is below tol")
+            new = s.look(s.p + delta)
+            chi2_new = new[3]
+            predicted = float(delta @ (mu * D * delta + s.g))
+            rho = (s.chi2 - chi2_new) / predicted if predicted > 0 else -1.0
+            if not (np.isfinite(chi2_new) and rho > 0):
+                mu, nu = mu * nu, nu * 2
+                if mu > 1e300:
+                    return s.done(history, False, "no step decreases chi-squared (damping exhausted)")
+                continue
+            s.take(new)
+            history.append(s.p.copy())
+            mu *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
+            nu = 2.0
+    return s.done(history, False, f"did not converge in max_iter={max_iter} steps")
+
+
 def _gauss_newton(m: _Model, ya: np.ndarray, w: np.ndarray | None, p: np.ndarray, tol: float,
                   max_iter: int) -> Solution:
     """Gauss-Newton: δ = (JᵀWJ)⁻¹JᵀWr, halved until chi-squared decreases."""
-    r, jac = _weighted(m, ya, w, p)
-    J = jac()
-    chi2 = float(r @ r)
+    s = _State(m, ya, w, p)
     history = [p.copy()]
-    if not np.isfinite(chi2):
-        return p, J, r, history, False, "chi-squared is not finite at p0"
+    if not np.isfinite(s.chi2):
+        return s.done(history, False, "chi-squared is not finite at p0")
     trials = 0
     with np.errstate(all="ignore"):
         while trials < max_iter:
-            try:
-                delta = np.linalg.solve(J.T @ J, J.T @ r)
-            except np.linalg.LinAlgError:
-                return p, J, r, history, False, "JᵀWJ is singular: Gauss-Newton cannot take a step (try method='lm')"
-            if not np.all(np.isfinite(delta)):
-                return p, J, r, history, False, "the Gauss-Newton step is not finite (try method='lm')"
-            if _norm(delta) <= tol * (_norm(p) + tol):
-                return p, J, r, history, True, f"converged after {len(history) - 1} steps: the step is below tol"
+            if _stationary(s, tol):
+                return s.done(history, True, f"converged after {len(history) - 1} steps")
+            delta = _solve(s.A, s.g)
+            if delta is None:
+                return s.done(history, False, "JᵀWJ is singular: Gauss-Newton cannot take a step (try method='lm')")
             alpha = 1.0
-            while trials < max_iter:
+            while True:
                 trials += 1
-                p_new = p + alpha * delta
-                r_new, jac = _weighted(m, ya, w, p_new)
-                chi2_new = float(r_new @ r_new)
-                if np.isfinite(chi2_new) and chi2_new <= chi2:
+                chi2_new = s.trial(s.p + alpha * delta)
+                if np.isfinite(chi2_new) and chi2_new < s.chi2:
                     break
                 alpha *= 0.5
                 if alpha < 1e-10:
-                    return p, J, r, history, False, "no fraction of the Gauss-Newton step decreases chi-squared"
-            else:
-                break
-            decrease = chi2 - chi2_new
-            p, r, J, chi2 = p_new, r_new, jac(), chi2_new
-            history.append(p.copy())
-            if decrease <= tol * chi2 or _norm(alpha * delta) <= tol * (_norm(p) + tol):
-                return p, J, r, history, True, f"converged after {len(history) - 1} steps: chi-squared changed by " \
-                                               f"{decrease:.3g}"
-    return p, J, r, history, False, f"did not converge in max_iter={max_iter} steps"
+                    return s.done(history, False, "no fraction of the Gauss-Newton step decreases chi-squared")
+                if trials >= max_iter:
+                    return s.done(history, False, f"did not converge in max_iter={max_iter} steps")
+            s.move(s.p + alpha * delta)
+            history.append(s.p.copy())
+    return s.done(history, False, f"did not converge in max_iter={max_iter} steps")
 
 
 def _gradient_descent(m: _Model, ya: np.ndarray, w: np.ndarray | None, p: np.ndarray, tol: float,
                       max_iter: int) -> Solution:
-    """Steepest descent on chi-squared, ∇χ² = −2 Jᵀr, with a backtracking (Armijo) line search."""
-    r, jac = _weighted(m, ya, w, p)
-    J = jac()
-    chi2 = float(r @ r)
+    """Steepest descent on chi-squared, ∇χ² = −2 JᵀWr, with a backtracking (Armijo) line search.
+
+    Converged when an accepted step lowers χ² by at most ``tol`` relative: gradient descent creeps,
+    so the stationarity test of the Newton-type methods would rarely be reached.
+    """
+    s = _State(m, ya, w, p)
     history = [p.copy()]
-    if not np.isfinite(chi2):
-        return p, J, r, history, False, "chi-squared is not finite at p0"
-    step = 1.0
-    trials = 0
+    if not np.isfinite(s.chi2):
+        return s.done(history, False, "chi-squared is not finite at p0")
+    step, trials = 1.0, 0
     with np.errstate(all="ignore"):
         while trials < max_iter:
-            grad = -2.0 * (J.T @ r)
+            grad = -2.0 * s.g
             gg = float(grad @ grad)
             if gg == 0.0:
-                return p, J, r, history, True, "converged: the gradient of chi-squared is exactly zero"
+                return s.done(history, True, "converged: the gradient of chi-squared is exactly zero")
             step *= 2.0  # try a longer step than last time, then backtrack
-            while trials < max_iter:
+            while True:
                 trials += 1
-                p_new = p - step * grad
-                chi2_new = _chi2_at(m, ya, w, p_new)
-                if np.isfinite(chi2_new) and chi2_new <= chi2 - 1e-4 * step * gg:
+                chi2_new = s.trial(s.p - step * grad)
+                if np.isfinite(chi2_new) and chi2_new <= s.chi2 - 1e-4 * step * gg:
                     break
                 step *= 0.5
                 if step * math.sqrt(gg) <= 1e-300:
-                    return p, J, r, history, False, "the line search found no decrease of chi-squared"
-            else:
-                break
-            decrease = chi2 - chi2_new
-            p = p_new
-            r, jac = _weighted(m, ya, w, p)
-            J = jac()
-            chi2 = float(r @ r)
-            history.append(p.copy())
-            if decrease <= tol * chi2:
-                return p, J, r, history, True, f"converged after {len(history) - 1} steps: chi-squared changed by " \
-                                               f"{decrease:.3g}"
-    return p, J, r, history, False, f"did not converge in max_iter={max_iter} steps (gradient descent is slow: " \
-                                    f"try method='lm')"
+                    return s.done(history, False, "the line search found no decrease of chi-squared")
+                if trials >= max_iter:
+                    return s.done(history, False, f"did not converge in max_iter={max_iter} steps (gradient "
+                                                  f"descent is slow: try method='lm')")
+            decrease = s.chi2 - chi2_new
+            s.move(s.p - step * grad)
+            history.append(s.p.copy())
+            if decrease <= tol * s.chi2:
+                return s.done(history, True, f"converged after {len(history) - 1} steps: chi-squared changed by "
+                                             f"{decrease:.3g}")
+    return s.done(history, False, f"did not converge in max_iter={max_iter} steps (gradient descent is slow: "
+                                  f"try method='lm')")
 
 
 def _norm(v: np.ndarray) -> float:
