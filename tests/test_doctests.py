@@ -8,7 +8,8 @@ import pytest
 MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygrad_mvc.ops",
            "tinygrad_mvc.creation", "tinygrad_mvc.finite_diff", "tinygrad_mvc.gradcheck",
            "tinygrad_mvc.forward", "tinygrad_mvc.transforms", "tinygrad_mvc.taylor", "tinygrad_mvc.viz.taylor",
-           "tinygrad_mvc.viz.graph", "tinygrad_mvc.expr"]
+           "tinygrad_mvc.viz.graph", "tinygrad_mvc.expr", "tinygrad_mvc.optimize", "tinygrad_mvc.fit",
+           "tinygrad_mvc.viz.descent", "tinygrad_mvc.viz.fit", "tinygrad_mvc.cli.fit"]
 
 
 @pytest.mark.parametrize("name", MODULES)

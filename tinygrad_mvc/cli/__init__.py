@@ -30,7 +30,7 @@ __all__ = ["main", "build_parser", "UsageError", "SUBCOMMANDS", "PROG"]
 
 PROG = "tinygrad-mvc"
 
-SUBCOMMANDS: tuple[str, ...] = ("demo", "graph", "check")
+SUBCOMMANDS: tuple[str, ...] = ("demo", "graph", "check", "fit")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 
