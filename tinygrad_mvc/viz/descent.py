@@ -97,7 +97,11 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
     cs = ax.contourf(X, Y, np.maximum(Z, levels[0]) if log else Z, levels=levels, cmap="viridis", alpha=0.85,
                      norm=_log_norm(levels) if log else None)
     ax.contour(X, Y, Z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
-    fig.colorbar(cs, ax=ax, label="f (log levels)" if log else "f")
+    if log:  # ticks at the powers of ten: matplotlib's log ticks on contour levels are unreadable
+        powers = 10.0 ** np.arange(np.ceil(np.log10(levels[0])), np.floor(np.log10(levels[-1])) + 1)
+        fig.colorbar(cs, ax=ax, label="f (log scale)", ticks=powers, format="%.0e")
+    else:
+        fig.colorbar(cs, ax=ax, label="f")
     for (label, path), color in zip(named.items(), _cycle(len(named)), strict=True):
         ax.plot(path[:, 0], path[:, 1], ".-", color=color, lw=1.4, ms=4, label=label)
         ax.plot(*path[0], "o", color=color, ms=8, mec="black")
