@@ -276,8 +276,8 @@ def test_quadratic_program_matches_its_kkt_system(seed, n, m):
 
 
 def test_dependent_constraints_are_reported():
-    r = opt.lagrange_multipliers(lambda v: (v ** 2).sum(), [lambda v: v[0] + v[1] - 1, lambda v: 2 * v[0] + 2 * v[1] - 2],
-                                 [0.3, 0.1])
+    same = [lambda v: v[0] + v[1] - 1, lambda v: 2 * v[0] + 2 * v[1] - 2]
+    r = opt.lagrange_multipliers(lambda v: (v ** 2).sum(), same, [0.3, 0.1])
     assert not r.converged and "KKT matrix" in r.message
 
 
