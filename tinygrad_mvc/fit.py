@@ -258,9 +258,10 @@ def curve_fit(model: Callable[[Tensor, Tensor], Tensor], x: Any, y: Any, p0: Any
     ``errors`` sets the covariance convention (see the module docstring). ``method``: ``"lm"``
     (Levenberg-Marquardt with Marquardt's diagonal scaling), ``"gauss-newton"`` (with step halving),
     ``"gd"`` (gradient descent with a backtracking line search: slow, for comparison). ``"lm"`` and
-    ``"gauss-newton"`` have converged when a full Gauss-Newton step, on the Jacobian at the current
-    parameters, would lower χ² by less than ``tol``·χ² (the parameters are then within about
-    √tol standard errors of the minimum); ``"gd"`` when a step lowers χ² by less than ``tol``·χ².
+    ``"gauss-newton"`` have converged when the full Gauss-Newton step from the current parameters is
+    shorter than √tol standard errors (δᵀ JᵀWJ δ ≤ tol·χ²/ν, on the Jacobian there): with the default
+    tol, the parameters are within 1e-5 of their uncertainties of the minimum. ``"gd"`` has converged
+    when a step lowers χ² by less than ``tol``·χ².
     ``max_iter`` counts every trial step (default 200, 20 000 for ``"gd"``). The Jacobian is
     forward-mode autodiff, taken only at accepted parameters (a rejected trial costs one evaluation).
 
@@ -361,8 +362,14 @@ def _solve(M: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 
 
 def _stationary(s: _State, tol: float) -> bool:
-    """Converged: the linear model promises less than tol·χ² (relative) from a full Gauss-Newton step."""
-    return s.gain() <= tol * s.chi2 + 1e-300 or _norm(s.g) == 0.0
+    """Converged: the remaining Gauss-Newton step is below √tol standard errors.
+
+    gᵀA⁻¹g = δᵀAδ is the step's squared length in the metric of the inverse covariance, measured
+    with the residual variance χ²/ν (so the test means the same with or without sigma, whatever
+    the units of y).
+    """
+    dof = max(s.r.size - s.p.size, 1)
+    return s.gain() <= tol * s.chi2 / dof + 1e-300 or _norm(s.g) == 0.0
 
 
 def _levenberg_marquardt(m: _Model, ya: np.ndarray, w: np.ndarray | None, p: np.ndarray, tol: float,
