@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser = subparsers.add_parser(
         NAME, help=HELP,
         usage="%(prog)s DATA.csv --model EXPR --p0 NAME=VALUE [NAME=VALUE ...] [--x COL] [--y COL] [--sigma COL] "
-              "[--errors {absolute,relative}] [--method {lm,gauss-newton,gd}] [--plot FILE]",
+              "[--errors {absolute,relative}] [--method {lm,gauss-newton,gd}] [--max-iter N] [--plot FILE]",
         description=(
             "Fit EXPR to the (x, y) columns of a CSV file with a header row by minimising chi-squared = "
             "sum(((y - EXPR)/sigma)^2), and print the parameters with their uncertainties, chi-squared, the degrees "
@@ -56,6 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="what sigma means (default: absolute with sigma, relative without)")
     parser.add_argument("--method", choices=METHODS, default="lm",
                         help="lm: Levenberg-Marquardt (default); gauss-newton; gd: gradient descent")
+    parser.add_argument("--max-iter", type=int, default=None, metavar="N",
+                        help="most trial steps (default: 200, 20000 for gd); a fit that needs more exits with code 1")
     parser.add_argument("--plot", type=Path, default=None, metavar="FILE",
                         help="write the picture of the fit (data, curve, residuals) to FILE, e.g. fit.png")
     return parser
@@ -163,12 +165,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: column {sigma_col!r} must be positive, but data row {i + 1} has {sigma[i]:g}")
     if args.errors == "absolute" and sigma is None:
         raise UsageError("--errors absolute needs a sigma column (--sigma COL)")
+    if args.max_iter is not None and args.max_iter < 1:
+        raise UsageError(f"--max-iter {args.max_iter}: must be a positive integer")
     model = build_model(expr, xname, params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
         try:
             result = curve_fit(model, data["x"], data["y"], [p0[p] for p in params], sigma=sigma, errors=args.errors,
-                               method=args.method, param_names=params)
+                               method=args.method, param_names=params, max_iter=args.max_iter)
         except ValueError as e:
             raise UsageError(str(e)) from None
     print(f"model: {args.model}   ({n} points from {path})")
