@@ -305,3 +305,25 @@ def test_linear_regression_bad_input(args, match):
 def test_model_must_be_callable():
     with pytest.raises(TypeError, match="model must be a function"):
         curve_fit("a*x", X5, Y5, [1.0])
+
+
+# =============================================================================== the picture
+
+def test_plot_fit_has_the_data_the_curve_and_the_pulls():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, y, sigma = peak_data()
+    r = curve_fit(peak, x, y, P0, sigma=sigma)
+    fig = tg.viz.plot_fit(r)
+    top, bottom = fig.axes
+    pulls = [line for line in bottom.lines if len(line.get_xdata()) == x.size]
+    np.testing.assert_allclose(pulls[0].get_ydata(), (y - peak_np(x, *r.params)) / sigma, rtol=1e-9, atol=1e-9)
+    curve = max(top.lines, key=lambda line: len(line.get_xdata()))
+    np.testing.assert_allclose(curve.get_ydata(), peak_np(curve.get_xdata(), *r.params), rtol=1e-12)
+    plt.close(fig)
+    two_d = curve_fit(lambda x, p: p[0] * x[0] + p[1] * x[1], np.stack([x, x ** 2]), y, [1.0, 1.0])
+    with pytest.raises(ValueError, match="1-D x"):
+        tg.viz.plot_fit(two_d)

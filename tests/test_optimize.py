@@ -291,3 +291,26 @@ def test_lagrange_bad_arguments():
         opt.lagrange_multipliers(f, [lambda v: v], [1.0, 2.0])
     with pytest.raises(TypeError, match="constraints"):
         opt.lagrange_multipliers(f, [1.0], [1.0, 2.0])
+
+
+# =============================================================================== the picture
+
+def test_plot_descent_draws_each_path_on_the_contours():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gd = opt.gradient_descent(rosenbrock, [-1.2, 1.0], lr=1e-3, max_iter=50)
+    nt = opt.newton_minimize(rosenbrock, [-1.2, 1.0])
+    fig = tg.viz.plot_descent(rosenbrock, {"gd": gd, "newton": nt.history})
+    ax = fig.axes[0]
+    paths = {line.get_label(): line for line in ax.lines if line.get_label() in ("gd", "newton")}
+    np.testing.assert_array_equal(paths["gd"].get_xydata(), gd.history)
+    np.testing.assert_array_equal(paths["newton"].get_xydata(), nt.history)
+    assert ax.collections, "no contours were drawn"
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"shape \(3, 3\)"):
+        tg.viz.plot_descent(rosenbrock, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="xlim"):
+        tg.viz.plot_descent(rosenbrock, gd, xlim=(1, 0))

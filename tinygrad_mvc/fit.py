@@ -2,7 +2,8 @@
 
 ``curve_fit(model, x, y, p0, sigma)`` minimises χ² = Σ((y − model(x, p))/σ)² over the parameters
 ``p``. The model is written with Tensor ops; its Jacobian ∂model/∂p comes from the engine (forward
-mode: one tangent pass per parameter over one recorded evaluation), never from finite differences.
+mode: the parameter directions pushed as one batch through one recorded evaluation), never from
+finite differences.
 The covariance of the parameters is (JᵀWJ)⁻¹ with W = diag(1/σ²), as in the course and in
 ``scipy.optimize.curve_fit``:
 
