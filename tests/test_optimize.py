@@ -102,7 +102,8 @@ def test_singular_jacobian():
 
 @given(c=st.floats(0.1, 10.0), x0=st.floats(-2.0, 3.0))
 def test_exp_minus_c_converges_to_log_c(c, x0):
-    r = opt.newton_raphson(lambda x: tg.exp(x) - c, x0)
+    # From the left the first step overshoots to about c·e^(−x0); the way back is about one unit per step.
+    r = opt.newton_raphson(lambda x: tg.exp(x) - c, x0, max_iter=100)
     assert r.converged, r.message
     assert abs(r.x - np.log(c)) < 1e-12
     assert_history(r, x0)
