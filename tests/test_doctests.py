@@ -10,7 +10,8 @@ MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygr
            "tinygrad_mvc.forward", "tinygrad_mvc.transforms", "tinygrad_mvc.taylor", "tinygrad_mvc.viz.taylor",
            "tinygrad_mvc.viz.graph", "tinygrad_mvc.expr", "tinygrad_mvc.viz.fd_error",
            "tinygrad_mvc.cli.bench", "tinygrad_mvc.nn", "tinygrad_mvc.losses", "tinygrad_mvc.optim",
-           "tinygrad_mvc.datasets", "tinygrad_mvc.viz.training"]
+           "tinygrad_mvc.datasets", "tinygrad_mvc.viz.training", "tinygrad_mvc.optimize", "tinygrad_mvc.fit",
+           "tinygrad_mvc.viz.descent", "tinygrad_mvc.viz.fit", "tinygrad_mvc.cli.fit"]
 
 
 @pytest.mark.parametrize("name", MODULES)

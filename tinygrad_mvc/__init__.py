@@ -9,7 +9,8 @@ Tensor([ 3., 12.])
 The pieces: :mod:`.tensor` (the Tensor), :mod:`.engine` (recording and backward),
 :mod:`.ops` (every op and its derivative rule), :mod:`.forward` (forward mode),
 :mod:`.transforms` (grad, jvp, jacobian, hessian, ...), :mod:`.taylor`, :mod:`.finite_diff` and
-:mod:`.gradcheck`; :mod:`.nn`, :mod:`.losses` and :mod:`.optim` for networks; :mod:`.viz` and :mod:`.cli`
+:mod:`.gradcheck`; :mod:`.nn`, :mod:`.losses` and :mod:`.optim` for networks. :mod:`.optimize`
+(roots, minima, Lagrange multipliers), :mod:`.fit` (chi-squared fitting), :mod:`.viz` and :mod:`.cli`
 load on first use.
 """
 
@@ -65,7 +66,7 @@ from .transforms import grad, hessian, hvp, jacobian, jvp, linearize, value_and_
 __version__ = "0.1.0"
 
 # Submodules that pull in plotting or graphviz load on first use: `import tinygrad_mvc` stays light.
-_LAZY = ("viz", "cli", "expr")
+_LAZY = ("viz", "cli", "expr", "optimize", "fit")
 
 
 def __getattr__(name: str) -> Any:

@@ -30,7 +30,7 @@ __all__ = ["main", "build_parser", "UsageError", "SUBCOMMANDS", "PROG"]
 
 PROG = "tinygrad-mvc"
 
-SUBCOMMANDS: tuple[str, ...] = ("demo", "graph", "check", "bench")
+SUBCOMMANDS: tuple[str, ...] = ("demo", "graph", "check", "fit", "bench")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 

@@ -5,10 +5,12 @@ Each helper imports its library when first called, so importing this package sta
 
 from __future__ import annotations
 
+from .descent import plot_descent
 from .fd_error import FDErrorCurves, fd_error_curves, plot_fd_error
+from .fit import plot_fit
 from .graph import draw_graph, save_graph
 from .taylor import plot_taylor
 from .training import plot_decision_boundary, plot_history
 
-__all__ = ["draw_graph", "save_graph", "plot_taylor", "plot_history", "plot_decision_boundary", "plot_fd_error",
-           "fd_error_curves", "FDErrorCurves"]
+__all__ = ["draw_graph", "save_graph", "plot_taylor", "plot_history", "plot_decision_boundary", "plot_descent",
+           "plot_fit", "plot_fd_error", "fd_error_curves", "FDErrorCurves"]
