@@ -15,7 +15,7 @@ column's parameters must agree with scipy's (run to tight tolerances) to 1e-6 re
 covariance to 1e-4 (scipy's own finite-difference covariance is good to about that). BLAS threads
 are pinned to 1 (TG_BENCH_THREADS).
 
-    python benchmarks/bench_fit.py [--quick] [--malloc tuned|default]
+    python benchmarks/bench_fit.py [--quick] [--tiny] [--malloc tuned|default]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import machine, time_columns, tune_malloc  # noqa: E402
+from _timing import add_options, machine, time_columns, tune_malloc  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
 
@@ -116,17 +116,18 @@ def _check(name: str, p: np.ndarray, cov: np.ndarray, ref_p: np.ndarray, ref_cov
 
 
 def main(argv: list[str] | None = None) -> list[str]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser = add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
                         help="keep freed memory in the process for every column (default), or not")
     args = parser.parse_args(argv)
     note = tune_malloc() if args.malloc == "tuned" else "malloc: default"
-    x, y, sigma = data()
+    n = 200 if args.tiny else N_POINTS
+    x, y, sigma = data(n)
     cols, evals, notes = columns(x, y, sigma)
-    results = time_columns(cols, repeat=5 if args.quick else 25, min_time=0.02 if args.quick else 0.05)
+    repeat = 2 if args.tiny else 5 if args.quick else 25
+    results = time_columns(cols, repeat=repeat, min_time=0.02 if args.quick or args.tiny else 0.05)
     lines = ["## curve_fit against scipy (bench_fit.py)", "", machine() + "; " + note, "",
-             f"Gaussian peak on a background, {N_POINTS} points, 4 parameters, from p0 = {P0.tolist()}. "
+             f"Gaussian peak on a background, {n} points, 4 parameters, from p0 = {P0.tolist()}. "
              f"Model evaluations: calls of the model (ours: each Jacobian records one evaluation and pushes "
              f"the 4 parameter directions through it as one batch; scipy: 4 extra calls per Jacobian).", ""]
     lines += notes + ([""] if notes else [])
