@@ -485,9 +485,10 @@ def _sum_to_batched(g: Tensor, shape: tuple[int, ...], ndim: int) -> Tensor:
 
 
 def _broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    if np.ndim(x) == 0:
-        # A scalar (the gradient of every full sum or mean) is filled in: np.full is a few times
-        # faster than np.broadcast_to, and its result is writable, so the engine need not copy it.
+    if np.ndim(x) == 0 and math.prod(shape) <= 4096:
+        # A scalar (the gradient of every full sum or mean) over a small array is filled in: np.full
+        # is a few times faster than np.broadcast_to. Over a large one the view is kept, since
+        # writing the array out would cost a pass over memory that the next rule avoids.
         return np.full(shape, x, dtype=np.result_type(x))
     return np.broadcast_to(x, shape)
 
