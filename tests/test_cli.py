@@ -107,6 +107,20 @@ def test_demo_writes_valid_pngs(tmp_path):
     assert f"pictures are in {(tmp_path / 'out').resolve()}" in proc.stdout
 
 
+def test_demo_without_graphviz_writes_the_dot_source_and_a_hint(tmp_path):
+    # A PATH with Python but no `dot`: the pictures from matplotlib still come, the graph as DOT.
+    env = dict(os.environ, MPLBACKEND="Agg", PATH=str(Path(sys.executable).parent))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_mvc.cli", "demo", "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    if shutil.which("dot", path=env["PATH"]):
+        pytest.skip("dot lives beside the Python executable here")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "neuron_graph.dot").read_text().startswith("digraph")
+    assert not (out / "neuron_graph.png").exists()
+    assert "install Graphviz" in proc.stdout and f"wrote {out / 'neuron_graph.dot'}" in proc.stdout
+
+
 def test_demo_fails_with_exit_1_when_training_falls_short(tmp_path):
     # Two SGD steps cannot separate the moons: the job must say so and exit 1, not just draw.
     proc = run_cli("demo", "--out", str(tmp_path / "out"), "--steps", "2")
