@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_mvc as tg
-from tinygrad_mvc.cli.jobs import JobResult, script_main
+from tinygrad_mvc.cli.jobs import JobResult, save_figures, script_main
 
 NAME = "chi_squared_fit"
 TRUE_MEAN, TRUE_SPREAD, COUNT, BIN = 175.0, 7.0, 2000, 2.0
@@ -49,7 +49,6 @@ def run(out_dir: Path) -> JobResult:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     result = JobResult(NAME)
     failures = []
@@ -91,11 +90,7 @@ def run(out_dir: Path) -> JobResult:
         failures.append("linear_regression and curve_fit disagree on the straight line")
     files["chi2_fit_line.png"] = tg.viz.plot_fit(line, title="linear_regression: y = slope·x + intercept")
 
-    for filename, figure in files.items():
-        path = out_dir / filename
-        figure.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(figure)
-        result.files.append(path)
+    save_figures(result, out_dir, files)
     if failures:
         result.ok, result.failure = False, "; ".join(failures)
     return result

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_mvc as tg
-from tinygrad_mvc.cli.jobs import JobResult, script_main
+from tinygrad_mvc.cli.jobs import JobResult, save_figures, script_main
 
 NAME = "gradient_descent"
 
@@ -39,7 +39,6 @@ def run(out_dir: Path) -> JobResult:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     result = JobResult(NAME)
     failures = []
@@ -86,11 +85,7 @@ def run(out_dir: Path) -> JobResult:
                               title="Rosenbrock: momentum, plain descent and damped Newton")
     files["descent_rosenbrock.png"] = fig
 
-    for filename, figure in files.items():
-        path = out_dir / filename
-        figure.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(figure)
-        result.files.append(path)
+    save_figures(result, out_dir, files)
     if failures:
         result.ok, result.failure = False, "; ".join(failures)
     return result

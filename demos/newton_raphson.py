@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_mvc as tg
-from tinygrad_mvc.cli.jobs import JobResult, script_main
+from tinygrad_mvc.cli.jobs import JobResult, save_figures, script_main
 
 NAME = "newton_raphson"
 STARTS = (-4.0, 0.3, 1.99)
@@ -106,11 +106,7 @@ def run(out_dir: Path) -> JobResult:
     ax.grid(alpha=0.3)
     files["newton_cycle.png"] = fig
 
-    for filename, figure in files.items():
-        path = out_dir / filename
-        figure.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(figure)
-        result.files.append(path)
+    save_figures(result, out_dir, files)
     if failures:
         result.ok, result.failure = False, "; ".join(failures)
     return result

@@ -278,15 +278,10 @@ def gradient_descent(f: Callable[[Tensor], Tensor], x0: Any, lr: float = 0.1, ma
             val, g = vg(x)
             val, g = _scalar(name, val), np.asarray(g, dtype=np.float64)
             values.append(val)
-            if not (np.isfinite(val) and np.all(np.isfinite(g))):
-                message = f"diverged: f or its gradient is not finite at iterate {k} (lr={lr:g} too large?)"
-                break
-            gnorm = _norm(g)
-            if gnorm <= tol:
-                converged, message = True, f"converged in {k} iterations: |grad f| = {gnorm:.3g} <= tol"
-                break
-            if k == max_iter:
-                message = f"did not converge in max_iter={max_iter} iterations: |grad f| = {gnorm:.3g}"
+            stop = _stop(k, max_iter, tol, _norm(g) if np.isfinite(val) else np.nan, "|grad f| =",
+                         f"diverged: f or its gradient is not finite at iterate {k} (lr={lr:g} too large?)")
+            if stop:
+                converged, message = stop
                 break
             velocity = momentum * velocity - lr * g
             x_new = x + velocity
@@ -298,6 +293,17 @@ def gradient_descent(f: Callable[[Tensor], Tensor], x0: Any, lr: float = 0.1, ma
     return OptimizeResult(x=_out(x), converged=converged, n_iter=len(history) - 1, message=message,
                           history=np.array(history), fun=values[len(history) - 1],
                           values=np.array(values[:len(history)]))
+
+
+def _stop(k: int, max_iter: int, tol: float, size: float, what: str, not_finite: str) -> tuple[bool, str] | None:
+    """``(converged, message)`` if iterate ``k`` ends the loop (``size`` ≤ tol, not finite, or the last), else None."""
+    if not np.isfinite(size):
+        return False, not_finite
+    if size <= tol:
+        return True, f"converged in {k} iterations: {what} {size:.3g} <= tol"
+    if k == max_iter:
+        return False, f"did not converge in max_iter={max_iter} iterations: {what} {size:.3g}"
+    return None
 
 
 def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, max_iter: int = 100,
@@ -329,15 +335,10 @@ def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, m
         val, g = _scalar(name, val), np.asarray(g, dtype=np.float64).reshape(-1)
         for k in range(max_iter + 1):
             values.append(val)
-            if not (np.isfinite(val) and np.all(np.isfinite(g))):
-                message = f"f or its gradient is not finite at iterate {k}"
-                break
-            gnorm = _norm(g)
-            if gnorm <= tol:
-                converged, message = True, f"converged in {k} iterations: |grad f| = {gnorm:.3g} <= tol"
-                break
-            if k == max_iter:
-                message = f"did not converge in max_iter={max_iter} iterations: |grad f| = {gnorm:.3g}"
+            stop = _stop(k, max_iter, tol, _norm(g) if np.isfinite(val) else np.nan, "|grad f| =",
+                         f"f or its gradient is not finite at iterate {k}")
+            if stop:
+                converged, message = stop
                 break
             H = np.asarray(hess(v), dtype=np.float64).reshape(v.size, v.size)
             d, shifted = _descent_direction(H, g)
@@ -353,7 +354,7 @@ def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, m
                 alpha *= 0.5
             if new is None:
                 message = (f"line search failed at iterate {k}: no step along the "
-                           f"{'shifted ' if shifted else ''}Newton direction decreases f (|grad f| = {gnorm:.3g})")
+                           f"{'shifted ' if shifted else ''}Newton direction decreases f (|grad f| = {_norm(g):.3g})")
                 break
             if _too_far(new, start):
                 message = f"diverged: iterate {k + 1} would be {_fmt(new)}"
@@ -449,15 +450,10 @@ def lagrange_multipliers(f: Callable[[Tensor], Tensor],
     with np.errstate(all="ignore"):
         for k in range(max_iter + 1):
             r = np.asarray(grad_L(z), dtype=np.float64)
-            res = _norm(r)
-            if not np.isfinite(res):
-                message = f"the gradient of the Lagrangian is not finite at iterate {k}"
-                break
-            if res <= tol:
-                converged, message = True, f"converged in {k} iterations: KKT residual {res:.3g} <= tol"
-                break
-            if k == max_iter:
-                message = f"did not converge in max_iter={max_iter} iterations: KKT residual {res:.3g}"
+            stop = _stop(k, max_iter, tol, _norm(r), "KKT residual",
+                         f"the gradient of the Lagrangian is not finite at iterate {k}")
+            if stop:
+                converged, message = stop
                 break
             K = np.asarray(hess_L(z), dtype=np.float64)
             step, why = _newton_step(K, r, z)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JobResult", "OUT_ROOT", "default_out", "prepare_out", "report", "script_main", "add_graph_picture"]
+__all__ = ["JobResult", "OUT_ROOT", "default_out", "prepare_out", "report", "script_main", "add_graph_picture",
+           "save_figures"]
 
 OUT_ROOT = Path("tinygrad_mvc_out")
 """Where output goes unless ``--out`` says otherwise (relative to the current directory)."""
@@ -43,6 +44,17 @@ def prepare_out(out_dir: Path | str) -> Path:
         raise NotADirectoryError(f"--out {out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def save_figures(result: JobResult, out_dir: Path, figures: Mapping[str, Any], dpi: int = 110) -> None:
+    """Write each matplotlib figure as ``out_dir / filename``, close it, and record the file in ``result``."""
+    import matplotlib.pyplot as plt
+
+    for filename, figure in figures.items():
+        path = Path(out_dir) / filename
+        figure.savefig(path, dpi=dpi, bbox_inches="tight")
+        plt.close(figure)
+        result.files.append(path)
 
 
 def add_graph_picture(result: JobResult, out: Any, path: Path, dpi: int = 150,

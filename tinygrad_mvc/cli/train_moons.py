@@ -23,7 +23,7 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import JobResult, add_graph_picture
+from .jobs import JobResult, add_graph_picture, save_figures
 
 __all__ = ["NAME", "TARGET_ACCURACY", "Training", "train", "run"]
 
@@ -102,8 +102,6 @@ def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, pr
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     result = JobResult(NAME)
     training = train(n_samples, steps, seed, progress)
     acc = training.accuracy
@@ -113,18 +111,12 @@ def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, pr
     if acc < TARGET_ACCURACY:
         result.ok, result.failure = False, f"training accuracy {acc:.1%} is below {TARGET_ACCURACY:.0%}"
 
-    fig = tg.viz.plot_history(training.history, title="two moons: full-batch SGD, hinge loss + L2")
-    result.files.append(_save(fig, out_dir / "loss.png"))
-    plt.close(fig)
-    fig = tg.viz.plot_decision_boundary(training.model, training.X, training.y,
-                                        title=f"decision boundary (training accuracy {acc:.1%})")
-    result.files.append(_save(fig, out_dir / "decision_boundary.png"))
-    plt.close(fig)
+    save_figures(result, out_dir, {
+        "loss.png": tg.viz.plot_history(training.history, title="two moons: full-batch SGD, hinge loss + L2"),
+        "decision_boundary.png": tg.viz.plot_decision_boundary(
+            training.model, training.X, training.y, title=f"decision boundary (training accuracy {acc:.1%})"),
+    }, dpi=120)
 
     add_graph_picture(result, neuron_graph(training), out_dir / "neuron_graph.png")
     return result
 
-
-def _save(fig: object, path: Path) -> Path:
-    fig.savefig(path, dpi=120)
-    return path
