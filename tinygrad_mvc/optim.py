@@ -14,7 +14,6 @@ Tensor([ 0.8, -1.6], requires_grad=True)
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -196,7 +195,7 @@ class Newton(Optimizer):
             raise ValueError(f"Newton: {self.n} parameters would need a {self.n} x {self.n} Hessian "
                              f"({self.n * self.n * 8 / 1e6:.0f} MB in float64); the limit is max_params="
                              f"{self.max_params}. Use SGD or Adam, or raise max_params if memory allows")
-        self.last_direction = ""  # "newton" or "gradient": what the last step did, for the curious
+        self.last_direction = ""  # "newton", "gradient" or "none (stationary point)": what the last step did
 
     def _hessian(self, grads: list[Tensor]) -> np.ndarray:
         """Row i: the gradient's derivative along parameter entry i, by forward mode over the recorded gradient."""
@@ -254,9 +253,10 @@ class Newton(Optimizer):
         if not self.line_search:
             return 1.0
         slope = float(g @ d)
-        if slope >= 0:  # not a descent direction: nothing along it lowers the loss
-            warnings.warn("Newton: the step direction does not descend; the parameters are left as they were",
-                          RuntimeWarning, stacklevel=3)
+        if slope >= 0:
+            # Both directions descend unless g = 0 (−gᵀ(H + λI)⁻¹g < 0 for a positive definite matrix),
+            # so this is a stationary point up to rounding: stay.
+            self.last_direction = "none (stationary point)"
             return 0.0
         saved = [p.data.copy() for p in self.params]
         t = 1.0
