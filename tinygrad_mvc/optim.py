@@ -202,7 +202,9 @@ class Newton(Optimizer):
         flat = ops.concatenate([g.reshape(-1) for g in grads])
         rows = []
         # Basis vectors go through in chunks, so no batched intermediate exceeds the transforms' budget.
-        for lo, hi in transforms._chunks(self.n, max(self.n, _widest(flat))):
+        known = {id(p): p for p in self.params}
+        widest = max((t.data.size for t in forward._nodes_between(self.params, flat, known)), default=1)
+        for lo, hi in transforms._chunks(self.n, max(self.n, widest)):
             basis = np.eye(self.n, dtype=flat.dtype)[lo:hi]
             tangents, start = [], 0
             for p in self.params:
@@ -271,15 +273,3 @@ class Newton(Optimizer):
             t *= 0.5
         return 0.0
 
-
-def _widest(t: Tensor) -> int:
-    """The largest array in the recorded graph behind ``t`` (walked without recursion)."""
-    widest, seen, todo = t.data.size, {id(t)}, [t]
-    while todo:
-        for a in todo.pop()._inputs or ():
-            if isinstance(a, Tensor) and id(a) not in seen:
-                seen.add(id(a))
-                widest = max(widest, a.data.size)
-                if a._op is not None:
-                    todo.append(a)
-    return widest
