@@ -516,12 +516,16 @@ class TestIndexing:
         out.sum().backward()
         np.testing.assert_array_equal(x.grad.data, np.bincount(index % 4, minlength=4))
 
-    def test_setitem_is_a_type_error(self):
+    def test_setitem_follows_pytorch(self):
         x = leaf(B)
-        with pytest.raises(TypeError):
+        with pytest.raises(RuntimeError, match="no_grad"):
+            x[0] = 1.0  # a leaf that requires grad: only inside no_grad
+        with tg.no_grad():
             x[0] = 1.0
-        with pytest.raises(TypeError):
-            tg.tensor(B)[1:] = 0.0
+        assert x.data[0] == 1.0 and x.is_leaf and x.requires_grad
+        c = tg.tensor(B)
+        c[1:] = 0.0  # a constant changes in place anywhere
+        np.testing.assert_array_equal(c.data, [B[0], 0.0, 0.0])
 
 
 # =============================================================================== concatenate / stack

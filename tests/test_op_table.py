@@ -78,7 +78,9 @@ def backprop_ops(result: Tensor, leaves: list[Tensor], allow_unused: bool = Fals
 
 # Methods and properties that are not ops.
 NON_OPS = {"numpy", "item", "tolist", "detach", "backward", "zero_grad", "requires_grad_", "shape", "ndim", "size",
-           "dtype", "is_leaf", "op", "data", "grad", "requires_grad", "name"}
+           "dtype", "is_leaf", "op", "data", "grad", "requires_grad", "name",
+           # in-place updates (tested in test_modes_inplace.py)
+           "zero_", "fill_", "copy_"}
 
 # How to call each op method that needs arguments, and the op it must record.
 METHOD_CALLS: dict[str, tuple[tuple[Any, ...], str]] = {
@@ -90,7 +92,7 @@ METHOD_CALLS: dict[str, tuple[tuple[Any, ...], str]] = {
     "log_softmax": ((), "log_softmax"), "reshape": ((3, 2), "reshape"), "transpose": ((), "transpose"),
     "T": ((), "transpose"), "flatten": ((), "reshape"), "squeeze": ((), "reshape"),
     "expand_dims": ((0,), "reshape"), "broadcast_to": (((4, 2, 3),), "broadcast_to"),
-    "astype": ((np.float32,), "cast"),
+    "astype": ((np.float32,), "cast"), "clone": ((), "clone"),
 }
 
 ABSOLUTE = {"log", "sqrt"}  # called on |x| + 0.5
@@ -164,19 +166,20 @@ def test_operator_records_a_table_op(expr: str) -> None:
 # =============================================================================== module functions
 
 NON_OP_FUNCTIONS = {"Tensor", "Primitive", "primitive", "no_grad", "enable_grad", "is_grad_enabled",
-                    "detect_anomaly", "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "randn",
+                    "detect_anomaly", "set_grad_enabled", "is_anomaly_enabled",
+                    "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "randn",
                     "rand", "as_rng", "finite_diff", "gradcheck", "GradcheckError",
                     # transforms take functions, not tensors (tested in test_transforms.py)
                     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
                     "TaylorApproximation",
                     # submodules built on the ops (tested in test_nn.py, test_losses.py, test_optim.py)
                     "nn", "losses", "optim", "datasets"}
-NOT_DIFFERENTIABLE = {"sign"}
+NOT_DIFFERENTIABLE: set[str] = set()
 
 FUNCTION_CALLS: dict[str, tuple[Callable[[Tensor, Tensor], Any], str]] = {
     **{name: (lambda a, b, name=name: getattr(tg, name)(a), name)
        for name in ["exp", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "abs", "sum", "mean", "max",
-                    "min", "prod", "var", "logsumexp", "softmax", "log_softmax"]},
+                    "min", "prod", "var", "logsumexp", "softmax", "log_softmax", "sign"]},
     "log": (lambda a, b: tg.log(abs(a) + 0.5), "log"),
     "sqrt": (lambda a, b: tg.sqrt(abs(a) + 0.5), "sqrt"),
     "clip": (lambda a, b: tg.clip(a, -0.5, b), "clip"),
@@ -391,11 +394,16 @@ def test_comparisons_give_bool_tensors_without_gradient(op: str, other: str) -> 
     np.testing.assert_array_equal(out.data, expected)
 
 
-def test_logical_ops_and_sign_carry_no_gradient() -> None:
+def test_logical_ops_carry_no_gradient_and_sign_a_zero_one() -> None:
     a = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
-    for out in [(a > 0) & (a < 3), (a > 0) | (a < 0), ~(a > 0), tg.sign(a)]:
+    for out in [(a > 0) & (a < 3), (a > 0) | (a < 0), ~(a > 0)]:
         assert isinstance(out, Tensor) and out.requires_grad is False and out.op is None
-    np.testing.assert_array_equal(tg.sign(a).data, [-1.0, 0.0, 1.0])
+    s = tg.sign(a)  # as in torch: a recorded node whose derivative is 0, so backward() through it works
+    np.testing.assert_array_equal(s.data, [-1.0, 0.0, 1.0])
+    assert s.requires_grad and s.op == "sign"
+    s.sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0, 0.0])
+    a.grad = None
     y = (a * (a > 0)).sum()  # a mask inside a product: the gradient goes through a only
     y.backward()
     np.testing.assert_array_equal(a.grad.data, [0.0, 0.0, 1.0])

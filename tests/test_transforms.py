@@ -658,7 +658,7 @@ def test_linearize_is_linear_in_the_tangent_and_reusable():
 
 def test_functions_that_ignore_their_input():
     x = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    for f in (lambda z: tg.tensor(2.0), lambda z: 2.5, lambda z: 3):
+    for f in (lambda z: tg.tensor(2.0), lambda z: 2.5):
         close(tg.grad(f)(x), np.zeros((2, 3)), atol=0)
         assert tg.grad(f)(x).shape == (2, 3)
         value, g = tg.value_and_grad(f)(x)

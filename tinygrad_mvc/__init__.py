@@ -21,7 +21,16 @@ from typing import Any
 
 from . import datasets, finite_diff, losses, nn, optim
 from .creation import arange, as_rng, eye, full, linspace, ones, rand, randn, tensor, zeros
-from .engine import Primitive, detect_anomaly, enable_grad, is_grad_enabled, no_grad, primitive
+from .engine import (
+    Primitive,
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    primitive,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck
 from .ops import (
     abs,
@@ -76,7 +85,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Tensor", "Primitive", "primitive", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+    "Tensor", "Primitive", "primitive", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "is_anomaly_enabled",
     "tensor", "zeros", "ones", "full", "eye", "arange", "linspace", "randn", "rand", "as_rng",
     "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "abs", "clip", "sign",
     "maximum", "minimum", "where", "sum", "mean", "max", "min", "prod", "var", "logsumexp", "softmax",

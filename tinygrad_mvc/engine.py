@@ -12,11 +12,12 @@ Every built-in op is declared in :mod:`tinygrad_mvc.ops` through this same mecha
 
 from __future__ import annotations
 
-import contextlib
+import contextvars
 import functools
 import heapq
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,12 +29,16 @@ _new = object.__new__
 _sequence = itertools.count(1)
 
 __all__ = ["Primitive", "UnaryPrimitive", "BinaryPrimitive", "primitive",
-           "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "backward", "gradients",
-           "reaches_outside"]
+           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+           "is_anomaly_enabled", "backward", "gradients", "reaches_outside", "mark_modified"]
 
-# Module globals rather than attributes on an object: the hot path reads them with one LOAD_GLOBAL.
-_grad_enabled = True
-_anomaly = False
+# The modes live in one context variable, so each thread (and each asyncio task) has its own: a
+# ``no_grad`` block in one thread never stops another thread from recording. A new thread starts
+# with the default, recording on and anomaly checks off. The modes are bits of one int so that an
+# op reads them all with one call (about 10 ns more than the module global of a process-wide mode).
+GRAD, ANOMALY = 1, 2
+_MODE: contextvars.ContextVar[int] = contextvars.ContextVar("tinygrad_mvc.mode", default=GRAD)
+_mode = _MODE.get
 
 Rule = Callable[..., Any]
 
@@ -111,7 +116,11 @@ class Primitive:
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         record = False
         raw = []
-        for a in args:
+        for i, a in enumerate(args):
+            if type(a) is list or type(a) is tuple:
+                a = sequence_operand(self.name, a)
+                if isinstance(a, Tensor):
+                    args = args[:i] + (a,) + args[i + 1:]
             if isinstance(a, Tensor):
                 raw.append(a.data)
                 record = record or a.requires_grad
@@ -121,7 +130,8 @@ class Primitive:
             out = self.fun(*raw, **kwargs) if kwargs else self.fun(*raw)
         except (ValueError, IndexError, TypeError) as e:
             raise _describe_failure(self.name, e, raw) from e
-        if _anomaly:
+        mode = _mode()
+        if mode & ANOMALY:
             _check_forward(self.name, out, args)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -129,7 +139,7 @@ class Primitive:
         t.data = out
         t.grad = None
         t.name = None
-        if record and _grad_enabled and self.differentiable:
+        if record and mode & GRAD and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = args
@@ -187,6 +197,8 @@ class UnaryPrimitive(Primitive):
 
     def __call__(self, x: Any) -> Tensor:  # type: ignore[override]
         record = False
+        if type(x) is list or type(x) is tuple:
+            x = sequence_operand(self.name, x)
         xd = x
         if isinstance(x, Tensor):
             record = x.requires_grad
@@ -195,7 +207,8 @@ class UnaryPrimitive(Primitive):
             out = self.fun(xd)
         except (ValueError, IndexError, TypeError) as e:
             raise _describe_failure(self.name, e, (xd,)) from e
-        if _anomaly:
+        mode = _mode()
+        if mode & ANOMALY:
             _check_forward(self.name, out, (x,))
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -203,7 +216,7 @@ class UnaryPrimitive(Primitive):
         t.data = out
         t.grad = None
         t.name = None
-        if record and _grad_enabled and self.differentiable:
+        if record and mode & GRAD and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = (x,)
@@ -226,14 +239,19 @@ class BinaryPrimitive(Primitive):
         if isinstance(x, Tensor):
             record = x.requires_grad
             xd = x.data
+        elif type(x) is list or type(x) is tuple:
+            return self(sequence_operand(self.name, x), y)
         if isinstance(y, Tensor):
             record = record or y.requires_grad
             yd = y.data
+        elif type(y) is list or type(y) is tuple:
+            return self(x, sequence_operand(self.name, y))
         try:
             out = self.fun(xd, yd)
         except (ValueError, IndexError, TypeError) as e:
             raise _describe_failure(self.name, e, (xd, yd)) from e
-        if _anomaly:
+        mode = _mode()
+        if mode & ANOMALY:
             _check_forward(self.name, out, (x, y))
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -241,7 +259,7 @@ class BinaryPrimitive(Primitive):
         t.data = out
         t.grad = None
         t.name = None
-        if record and _grad_enabled and self.differentiable:
+        if record and mode & GRAD and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = (x, y)
@@ -273,9 +291,48 @@ def primitive(fun: Callable[..., Any] | None = None, *, name: str | None = None,
     return Primitive(fun, name, elementwise=elementwise, batchable=batchable)
 
 
+def sequence_operand(name: str, items: list[Any] | tuple[Any, ...]) -> Any:
+    """A list or tuple operand holding Tensors that require grad, stacked as ``tg.stack`` would (nested
+    lists give more axes); any other list is handed to NumPy as it is. Never drops the graph.
+    """
+    if not _holds_grad_tensor(items):
+        return items
+    from .ops import stack
+
+    try:
+        return stack([sequence_operand(name, p) if type(p) is list or type(p) is tuple else p for p in items])
+    except ValueError as e:
+        raise ValueError(f"{name}: a list of Tensors as an operand is stacked, as tg.stack would, but these cannot "
+                         f"be ({e}); join them yourself with tg.stack or tg.concatenate") from e
+
+
+def _holds_grad_tensor(items: Any) -> bool:
+    todo = [items]
+    while todo:
+        for p in todo.pop():
+            if isinstance(p, Tensor):
+                if p.requires_grad:
+                    return True
+            elif type(p) is list or type(p) is tuple:
+                todo.append(p)
+    return False
+
+
 def _describe_failure(name: str, err: Exception, raw: Any) -> Exception:
-    shapes = " and ".join(str(np.shape(a)) for a in raw if isinstance(a, np.ndarray) or np.isscalar(a))
-    return type(err)(f"{name}: cannot apply to input shapes {shapes}: {err}")
+    """The error of a failed forward, with the op and the shapes: as the built-in class it derives from.
+
+    NumPy's own exception classes (``_UFuncNoLoopError``, ``AxisError``...) take other constructor
+    arguments, so the message goes into the plain ValueError/TypeError/IndexError base, with the
+    original chained as its cause.
+    """
+    numeric = [isinstance(a, (np.ndarray, np.number, np.bool_, int, float)) for a in raw]
+    shapes = " and ".join(str(np.shape(a)) for a, n in zip(raw, numeric) if n)
+    kinds = [type(a).__name__ for a, n in zip(raw, numeric) if not n]
+    what = f"input shapes {shapes}" if shapes else "its inputs"
+    if kinds:
+        what += " and " + ", ".join(kinds)
+    base = next(c for c in type(err).__mro__ if c in (IndexError, ValueError, TypeError))
+    return base(f"{name}: cannot apply to {what}: {err}")
 
 
 def _check_forward(name: str, out: Any, args: tuple[Any, ...]) -> None:
@@ -289,49 +346,234 @@ def _check_forward(name: str, out: Any, args: tuple[Any, ...]) -> None:
 
 # ----------------------------------------------------------------------------- gradient modes
 
-@contextlib.contextmanager
-def _set_grad_enabled(mode: bool) -> Iterator[None]:
-    global _grad_enabled
-    prev, _grad_enabled = _grad_enabled, mode
-    try:
-        yield
-    finally:
-        _grad_enabled = prev
+class _ModeSwitch:
+    """Sets one mode bit inside a ``with`` block or a decorated function, then puts that bit back.
+
+    Only its own bit is restored, so switches of different modes nest in any order. The bit to
+    restore is kept per thread: one instance shared by several threads (a decorated function called
+    from many at once) restores each thread's own mode.
+    """
+
+    _bit: int
+
+    def __init__(self, value: bool) -> None:
+        self._value = bool(value)
+        self._saved: dict[int, list[int]] = {}
+
+    def _switch(self) -> int:
+        """Set the bit; return its previous state (the bit or 0)."""
+        mode, bit = _MODE.get(), self._bit
+        _MODE.set(mode | bit if self._value else mode & ~bit)
+        return mode & bit
+
+    def _restore(self, before: int) -> None:
+        _MODE.set(_MODE.get() & ~self._bit | before)
+
+    def __enter__(self) -> None:
+        self._saved.setdefault(threading.get_ident(), []).append(self._switch())
+
+    def __exit__(self, *exc: Any) -> None:
+        key = threading.get_ident()
+        stack = self._saved[key]
+        self._restore(stack.pop())
+        if not stack:
+            del self._saved[key]
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Use as a decorator: the mode holds for every call of ``func``."""
+        if not callable(func):
+            raise TypeError(f"{type(self).__name__}(...) decorates a function, got {type(func).__name__}")
+
+        @functools.wraps(func)
+        def with_mode(*args: Any, **kwargs: Any) -> Any:
+            before = self._switch()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self._restore(before)
+
+        return with_mode
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager (also a decorator) in which operations record no graph.
+class no_grad(_ModeSwitch):
+    """Operations inside record no graph: ``with tg.no_grad():``, ``@tg.no_grad`` or ``@tg.no_grad()``.
+
+    The mode belongs to the current thread (and asyncio task): other threads keep recording.
 
     >>> with no_grad():
     ...     y = Tensor(1.0, requires_grad=True) * 2
     >>> y.requires_grad
     False
     """
-    return _set_grad_enabled(False)
+
+    _bit = GRAD
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is not None:  # the bare decorator, @tg.no_grad
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        super().__init__(False)
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager that turns recording back on inside ``no_grad``."""
-    return _set_grad_enabled(True)
+class enable_grad(no_grad):
+    """Turn recording back on inside ``no_grad``: ``with tg.enable_grad():``, or as a decorator."""
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        _ModeSwitch.__init__(self, True)
+
+
+class set_grad_enabled(_ModeSwitch):
+    """Switch recording on or off, as PyTorch's ``set_grad_enabled``: a call, a context manager or a decorator.
+
+    Called on its own it takes effect at once for the current thread; as ``with
+    set_grad_enabled(mode):`` the previous mode comes back at the end of the block.
+
+    >>> _ = set_grad_enabled(False); is_grad_enabled()
+    False
+    >>> _ = set_grad_enabled(True)
+    >>> with set_grad_enabled(False):
+    ...     is_grad_enabled()
+    False
+    """
+
+    _bit = GRAD
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        self._before: int | None = self._switch()  # takes effect now, as a plain call
+
+    def __enter__(self) -> None:
+        if self._before is None:  # entered again later: an ordinary switch
+            super().__enter__()
+        else:  # ``with set_grad_enabled(m):`` the call has switched already; restore what came before it
+            self._saved.setdefault(threading.get_ident(), []).append(self._before)
+            self._before = None
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if self._before is not None:  # as a decorator it changes nothing until the function runs
+            self._restore(self._before)
+            self._before = None
+        return super().__call__(func)
+
+    def __repr__(self) -> str:
+        return f"set_grad_enabled({self._value})"
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations currently record the graph."""
-    return _grad_enabled
+    """Whether operations in the current thread record the graph."""
+    return bool(_MODE.get() & GRAD)
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+class detect_anomaly(_ModeSwitch):
     """Raise ``FloatingPointError`` naming the first op whose forward or backward makes NaN/Inf.
 
-    It checks every op's output, so it is slow: use it to find a bug, not in training.
+    It checks every op's output, so it is slow: use it to find a bug, not in training. Like the
+    gradient mode it holds for the current thread only. A context manager and a decorator.
+
+    >>> import tinygrad_mvc as tg
+    >>> with tg.detect_anomaly():
+    ...     tg.log(tg.tensor(0.0))
+    Traceback (most recent call last):
+    FloatingPointError: detect_anomaly: forward of op 'log' produced NaN/Inf from finite inputs
     """
-    global _anomaly
-    prev, _anomaly = _anomaly, True
-    try:
-        yield
-    finally:
-        _anomaly = prev
+
+    _bit = ANOMALY
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether ``detect_anomaly`` is on in the current thread."""
+    return bool(_MODE.get() & ANOMALY)
+
+
+def _set_grad_enabled(mode: bool) -> _ModeSwitch:
+    """Internal: a context manager that sets the gradient mode (no effect before ``with``)."""
+    return enable_grad() if mode else no_grad()
+
+
+# ----------------------------------------------------------------------------- inside a transform
+# While a transform runs the user's function, converting a Tensor that depends on the differentiated
+# input into a number or a NumPy array would hand the function a constant: the derivative through it
+# would silently be lost (JAX refuses the same with its tracers). The transforms register their
+# inputs here and Tensor's conversions ask :func:`check_conversion`.
+
+_TRACED: contextvars.ContextVar[tuple[tuple[str, frozenset[int], int], ...]] = contextvars.ContextVar(
+    "tinygrad_mvc.traced_inputs", default=())
+tracing = _TRACED.get
+"""Non-empty while a transform runs a function: ``(transform name, input ids, creation floor)`` per level."""
+
+
+def begin_trace(name: str, inputs: Sequence[Tensor]) -> contextvars.Token[Any]:
+    """Register the inputs of a transform around its call of the user's function; :func:`end_trace` undoes it."""
+    ids = frozenset(id(t) for t in inputs)
+    floor = min((getattr(t, "_seq", 0) for t in inputs), default=0)
+    return _TRACED.set(_TRACED.get() + ((name, ids, floor),))
+
+
+def end_trace(token: contextvars.Token[Any]) -> None:
+    _TRACED.reset(token)
+
+
+def check_conversion(t: Tensor, what: str) -> None:
+    """Raise ``TypeError`` if ``t`` depends on the input of a running transform (see the banner above)."""
+    for name, ids, floor in reversed(_TRACED.get()):
+        if _depends_on(t, ids, floor):
+            if what == "float()":
+                what = "float() (which math.* functions call)"
+            raise TypeError(
+                f"{what} of a Tensor that depends on the input of tg.{name} would lose its derivative "
+                f"(the function would see a constant); use differentiable ops instead: tg.sin, tg.exp, ... "
+                f"rather than math.*, tg.stack rather than np.array([...]); or t.detach() for a value "
+                f"meant only for printing or logging")
+
+
+def _depends_on(t: Tensor, ids: frozenset[int], floor: int) -> bool:
+    """Whether the graph behind ``t`` reaches one of ``ids`` (nodes made before ``floor`` cannot)."""
+    if id(t) in ids:
+        return True
+    todo, seen = [t], set()
+    while todo:
+        args = todo.pop()._inputs
+        for a in args or ():
+            if isinstance(a, Tensor) and a.requires_grad and id(a) not in seen:
+                if id(a) in ids:
+                    return True
+                if a._op is not None and a._seq >= floor:
+                    seen.add(id(a))
+                    todo.append(a)
+    return False
+
+
+# ----------------------------------------------------------------------------- in-place changes
+# A recorded node reads its inputs' (and its own) arrays when backward reaches it. Changing one of
+# them in place after the node was recorded would give a wrong gradient, so every in-place change
+# stamps the tensor with a fresh creation number, and backward refuses a node older than a stamp on
+# one of its tensors. Nodes made after the newest stamp (the usual training step) are not checked.
+
+_newest_stamp = 0
+
+
+def mark_modified(t: Tensor) -> None:
+    """Record that ``t``'s data was changed in place (in-place operators, optimizers' steps)."""
+    global _newest_stamp
+    t._stamp = _newest_stamp = next(_sequence)
+
+
+def _check_unmodified(node: Tensor) -> None:
+    seq = node._seq
+    for a in (node, *node._inputs):
+        if isinstance(a, Tensor) and getattr(a, "_stamp", 0) > seq:
+            what = "its output" if a is node else f"an input of shape {a.shape}"
+            raise RuntimeError(
+                f"backward(): {what} of op '{node._op.name}' was modified in place after the op recorded it, so its "
+                f"gradient would be wrong; do the in-place update after backward(), or update a t.clone()")
 
 
 # ----------------------------------------------------------------------------- backward
@@ -351,15 +593,14 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool | None = Non
     g = _initial_gradient(root, gradient, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    global _anomaly, _grad_enabled
-    check, _anomaly = _anomaly, False  # ops inside rules are checked as the node's backward, not as forwards
-    # Set and restored by hand rather than with _set_grad_enabled: a generator context manager costs
-    # as much as a small op, on every training step.
-    recording, _grad_enabled = _grad_enabled, create_graph
+    # Ops inside rules are checked as the node's backward, not as forwards. The modes are set and reset
+    # by hand rather than with a context manager object, which would cost as much as a small op.
+    check = bool(_MODE.get() & ANOMALY)
+    token = _MODE.set(GRAD if create_graph else 0)
     try:
         _run_backward(root, g, create_graph, retain_graph, check)
     finally:
-        _anomaly, _grad_enabled = check, recording
+        _MODE.reset(token)
 
 
 def _initial_gradient(root: Tensor, gradient: Any, create_graph: bool) -> Tensor:
@@ -371,12 +612,29 @@ def _initial_gradient(root: Tensor, gradient: Any, create_graph: bool) -> Tensor
         return _wrap(np.array(1, dtype=root.data.dtype).reshape(root.data.shape))  # cheaper than ones_like
     if isinstance(gradient, Tensor):
         g = gradient if create_graph else gradient.detach()
+        _check_cotangent("backward()", "gradient", g.data, root)
     else:
-        g = _wrap(np.array(gradient, dtype=root.data.dtype))
+        try:
+            arr = np.asarray(gradient)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"backward(): gradient must be an array of numbers of the output's shape "
+                            f"{root.shape}, got {type(gradient).__name__}") from e
+        _check_cotangent("backward()", "gradient", arr, root)
+        g = _wrap(arr.astype(root.data.dtype, copy=False))
     if g.shape != root.shape:
         raise ValueError(f"backward(): gradient has shape {g.shape} but the output has shape {root.shape}; "
                          f"they must be equal")
     return g
+
+
+def _check_cotangent(where: str, what: str, arr: np.ndarray, out: Tensor) -> None:
+    """A cotangent must be real numbers for a real output (a complex one would be cast to 0 with a warning)."""
+    if arr.dtype.kind == "c" and out.data.dtype.kind != "c":
+        raise TypeError(f"{where}: {what} is complex ({arr.dtype}) but the output is real ({out.data.dtype}); "
+                        f"pass a real array (complex numbers are outside tinygrad_mvc)")
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{where}: {what} must be an array of numbers of the output's shape {out.data.shape}, "
+                        f"got dtype {arr.dtype}")
 
 
 def _freed_error(op: Primitive) -> RuntimeError:
@@ -403,8 +661,11 @@ def gradients(output: Tensor, inputs: Sequence[Tensor], cotangent: Any = None, *
         g = _wrap(np.ones(output.data.shape, dtype=dtype))
     elif isinstance(cotangent, Tensor):
         g = cotangent if create_graph else cotangent.detach()
+        _check_cotangent("gradients", "the cotangent", g.data, output)
     else:
-        g = _wrap(np.asarray(cotangent, dtype=dtype))
+        arr = np.asarray(cotangent)
+        _check_cotangent("gradients", "the cotangent", arr, output)
+        g = _wrap(arr.astype(dtype, copy=False))
     batch = g.data.shape[:batch_ndim]
     if g.data.shape[batch_ndim:] != output.data.shape:
         raise ValueError(f"gradients: cotangent has shape {g.data.shape}, expected {batch_ndim} batch axes and then "
@@ -417,13 +678,12 @@ def gradients(output: Tensor, inputs: Sequence[Tensor], cotangent: Any = None, *
         # A leaf without a creation number (made by Tensor()) may be older than anything: no pruning by it.
         floor = min((getattr(t, "_seq", 1) for t in inputs if t.requires_grad), default=None)
         if floor is not None and output._seq >= floor:
-            global _anomaly
-            check, _anomaly = _anomaly, False
+            check = bool(_MODE.get() & ANOMALY)
+            token = _MODE.set(GRAD if create_graph else 0)
             try:
-                with _set_grad_enabled(create_graph):
-                    found = _run_backward(output, g, create_graph, retain_graph, check, stop, floor, batch_ndim)
+                found = _run_backward(output, g, create_graph, retain_graph, check, stop, floor, batch_ndim)
             finally:
-                _anomaly = check
+                _MODE.reset(token)
     results = []
     for t in inputs:
         r = found.get(id(t))
@@ -488,6 +748,8 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
         op, args, kwargs = t._op, t._inputs, t._kwargs
         if args is None:
             raise _freed_error(op)
+        if t._seq < _newest_stamp:
+            _check_unmodified(t)
         g = grads.pop(id(t))
         rules = op.vjps
         if masks:

@@ -17,7 +17,9 @@ the forward call.
 Conventions at kinks (the one place they are written down):
 - ``max``/``min`` reductions share the gradient equally between tied entries;
 - ``maximum(x, y)``/``minimum(x, y)`` give 0.5 to each side where ``x == y``;
-- ``relu'(0) = 0``, ``abs'(0) = 0`` (``sign(0) = 0``);
+- ``relu'(0) = 0``, ``abs'(0) = 0`` (``sign(0) = 0``); ``sign`` has derivative 0;
+- ``d(x ** y)/dx = y · x ** (y - 1)`` is 0 at ``x = y = 0`` (PyTorch's convention; the formula gives 0 · inf), so
+  ``0 ** 0`` has derivative 0 in x, not NaN; ``d(x ** y)/dy = x ** y · log x`` is 0 at ``x = 0``;
 - ``clip(x, lo, hi)`` passes the gradient where ``lo <= x <= hi``;
 - ``where(c, a, b)`` sends exact zeros to the unselected branch, and the engine keeps NaN/Inf made
   by that branch's own rules out of the gradient (through elementwise ops, and through ops marked
@@ -120,7 +122,6 @@ not_equal = op(np.not_equal, "not_equal", arity=2, differentiable=False)
 logical_and = op(np.logical_and, "logical_and", arity=2, differentiable=False)
 logical_or = op(np.logical_or, "logical_or", arity=2, differentiable=False)
 logical_not = op(np.logical_not, "logical_not", arity=1, differentiable=False)
-sign = op(np.sign, "sign", arity=1, differentiable=False)
 
 
 # =============================================================================== unary
@@ -129,6 +130,19 @@ sign = op(np.sign, "sign", arity=1, differentiable=False)
 # never mixes up its input with the same tensor used elsewhere in the caller's graph.
 identity = op(lambda x: x, "identity", arity=1, elementwise=True, structural=True)
 identity.defvjp(lambda g, out, x: g)
+
+clone = op(lambda x: np.array(x, copy=True), "clone", arity=1, elementwise=True, structural=True)
+clone.defvjp(lambda g, out, x: g)
+
+# sign is piecewise constant: its derivative is 0 (as in PyTorch), but it records a node so that a
+# backward() through it runs and gives zeros rather than failing for want of a graph.
+sign = op(np.sign, "sign", arity=1, elementwise=True)
+sign.defvjp(lambda g, out, x: _zeros_of(g))
+
+
+def _zeros_of(t: Tensor) -> Tensor:
+    """Zeros of ``t``'s shape and dtype, as a constant: the derivative of a piecewise-constant op."""
+    return _wrap(np.zeros(t.data.shape, dtype=t.data.dtype))
 
 neg = op(np.negative, "neg", arity=1, elementwise=True)
 neg.defvjp(lambda g, out, x: -g)
@@ -274,7 +288,10 @@ def _pow_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor | None:
         return g * (c * x ** (c - 1))
     if not isinstance(y, Tensor) and np.all(np.asarray(y) == 0):
         return None
-    return g * y * x ** (y - 1)
+    # y x^(y-1) is 0 * inf = NaN at x = y = 0, where the convention (PyTorch's) is 0. Only that point is
+    # masked: elsewhere the expression is finite, and its derivative in y must survive for second order.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * where((x == 0) & (y == 0), 0.0, y * x ** (y - 1))
 
 
 pow.defvjp(_pow_vjp_x,

@@ -57,7 +57,22 @@ class Optimizer:
             p.grad = None
 
     def _grads(self) -> list[np.ndarray | None]:
-        return [None if p.grad is None else p.grad.data for p in self.params]
+        """Each parameter's gradient array (None where it has none); a gradient of the wrong shape is an error."""
+        grads = []
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is not None:
+                g = g.data if isinstance(g, Tensor) else np.asarray(g)
+                if g.shape != p.data.shape:
+                    what = f"parameter {i}" + (f" '{p.name}'" if p.name else "")
+                    raise ValueError(f"{type(self).__name__}.step: {what} has shape {p.data.shape} but its .grad has "
+                                     f"shape {g.shape}; they must be equal (was .grad set by hand?)")
+            grads.append(g)
+        return grads
+
+    def _updated(self, p: Tensor) -> None:
+        """Stamp an updated parameter, so a graph recorded before the step refuses to backpropagate with it."""
+        engine.mark_modified(p)
 
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
         raise NotImplementedError
@@ -104,6 +119,7 @@ class SGD(Optimizer):
                 # p − lr·(g + λp) = (1 − lr·λ)·p − lr·g: the same update with one temporary fewer.
                 p.data *= 1 - self.lr * self.weight_decay
                 p.data -= self.lr * g
+                self._updated(p)
                 continue
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
@@ -116,6 +132,7 @@ class SGD(Optimizer):
                     buf += g
                 g = g + self.momentum * buf if self.nesterov else buf
             p.data -= self.lr * g
+            self._updated(p)
         self.step_count += 1
         return loss
 
@@ -163,6 +180,7 @@ class Adam(Optimizer):
             denom = np.sqrt(v / (1 - b2 ** t))
             denom += self.eps
             p.data -= (self.lr / (1 - b1 ** t)) * m / denom
+            self._updated(p)
         self.step_count += 1
         return loss
 
@@ -220,7 +238,13 @@ class Newton(Optimizer):
             raise ValueError("Newton.step needs a closure that computes and returns the loss "
                              "(it takes the gradient and Hessian itself)")
         with engine.enable_grad():
-            loss = closure()
+            # Newton differentiates the closure itself, as a transform does: a conversion to a number
+            # inside it would cut the derivative, so it is refused the same way.
+            token = engine.begin_trace("optim.Newton", self.params)
+            try:
+                loss = closure()
+            finally:
+                engine.end_trace(token)
             if not isinstance(loss, Tensor) or loss.size != 1:
                 raise ValueError(f"Newton: the closure must return a scalar loss Tensor, got "
                                  f"{type(loss).__name__} of shape {getattr(loss, 'shape', ())}")
@@ -249,6 +273,7 @@ class Newton(Optimizer):
         start = 0
         for p in self.params:
             p.data += delta[start:start + p.size].reshape(p.shape).astype(p.data.dtype)
+            self._updated(p)
             start += p.size
 
     def _step_length(self, closure: Callable[[], Tensor], f0: float, g: np.ndarray, d: np.ndarray) -> float:
@@ -268,6 +293,7 @@ class Newton(Optimizer):
                 f = float(np.asarray(closure().data))
             for p, s in zip(self.params, saved):
                 p.data[...] = s
+                self._updated(p)
             if math.isfinite(f) and f <= f0 + 1e-4 * t * slope:
                 return t
             t *= 0.5

@@ -7,7 +7,8 @@ the primitives of :mod:`tinygrad_mvc.ops`, where every derivative rule lives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,9 @@ class Tensor:
 
     # Graph links, set only on results of recorded ops: _op (the Primitive; None for leaves),
     # _inputs and _kwargs (None once backward has freed the graph) and _seq (creation number).
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_kwargs", "_seq", "__weakref__")
+    # _stamp is set only by an in-place change (see engine.mark_modified).
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_kwargs", "_seq", "_stamp",
+                 "__weakref__")
     # Makes ``ndarray <op> Tensor`` defer to the Tensor (see __array_ufunc__).
     __array_priority__ = 1000
 
@@ -46,6 +49,9 @@ class Tensor:
         if arr.dtype == object:
             raise TypeError("Tensor: data must be numbers, not objects (to join Tensors use tg.stack or "
                             "tg.concatenate)")
+        if arr.dtype.kind not in "biufc":  # text, bytes, dates and times, raw records
+            raise TypeError(f"Tensor: data must be numbers, got {type(data).__name__} data of dtype {arr.dtype}; "
+                            f"convert it to numbers first (for text holding numbers: float(s))")
         if dtype is None and arr.dtype.kind in "biu":
             arr = arr.astype(np.float64)
         if requires_grad and arr.dtype.kind != "f":
@@ -87,15 +93,29 @@ class Tensor:
     def T(self) -> Tensor:
         return _ops.transpose(self)
 
-    def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shared, not copied)."""
+    def _converted(self, what: str) -> np.ndarray:
+        """The data, for a conversion out of the graph: refused inside a transform if it depends on the input."""
+        if self.requires_grad and _engine.tracing():
+            _engine.check_conversion(self, what)
         return self.data
 
+    def _one(self, what: str, error: type[Exception] = TypeError) -> Any:
+        data = self._converted(what)
+        if data.size != 1:  # NumPy's classes: ValueError for .item(), TypeError for float() and the like
+            raise error(f"{what} needs a Tensor with one element, got shape {data.shape}; "
+                            f"index an entry first (t[i]) or use t.tolist()")
+        return data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied)."""
+        return self._converted("t.numpy()")
+
     def item(self) -> Any:
-        return self.data.item()
+        """The one entry as a Python number: ``tg.tensor([2.5]).item()`` is ``2.5``."""
+        return self._one("t.item()", ValueError)
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._converted("t.tolist()").tolist()
 
     def detach(self) -> Tensor:
         """A Tensor sharing this data, cut from the graph."""
@@ -129,9 +149,10 @@ class Tensor:
 
     # ------------------------------------------------------------------ NumPy interop
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data
+        data = self._converted("np.asarray()") if self.requires_grad else self.data
+        if dtype is not None and dtype != data.dtype:
+            return data.astype(dtype)
+        return np.array(data) if copy else data
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         return _interop.array_ufunc(ufunc, method, inputs, kwargs)
@@ -166,16 +187,88 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> float:
-        return float(self.data)
+        return float(self._one("float()"))
 
     def __int__(self) -> int:
-        return int(self.data)
+        return int(self._one("int()"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{t:.3f}"`` formats a Tensor with one element as its number; an empty spec gives ``str(t)``."""
+        if not spec:
+            return str(self)
+        return format(self._one(f"format(t, {spec!r})"), spec)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        """``round(t, n)`` of a Tensor with one element, as of a NumPy scalar (an int when ``n`` is None)."""
+        return round(self._one("round()"), ndigits)
 
     __hash__ = object.__hash__  # identity: __eq__ is elementwise
 
+    # ------------------------------------------------------------------ in-place updates
+    # PyTorch's rules, since that is what users type: under no_grad (the manual SGD step) a leaf's
+    # data changes in place and it stays the same leaf; outside no_grad a leaf that requires grad
+    # refuses, because the update would otherwise become part of its own graph.
+
+    def _modify(self, what: str, write: Callable[[np.ndarray], Any]) -> Tensor:
+        if self.requires_grad and _engine.is_grad_enabled():
+            if self._op is None:
+                raise RuntimeError(
+                    f"{what} on a leaf Tensor that requires grad (shape {self.shape}) would make the update part "
+                    f"of its own graph; wrap it in `with tg.no_grad():`, e.g. `with tg.no_grad(): w -= lr * w.grad`")
+            raise RuntimeError(f"{what} on a Tensor computed by op '{self._op.name}' that requires grad would change "
+                               f"a recorded value; write the new value as an expression (y = y + 1, tg.where) instead")
+        data = self.data
+        # Copy-on-write: another array may view this one (a detached Tensor, a NumPy view); it keeps its values.
+        if not (data.flags.writeable and data.flags.owndata) or sys.getrefcount(data) > 3:
+            data = self.data = np.array(data)
+        try:
+            write(data)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{what}: cannot update a Tensor of shape {self.shape} and dtype {data.dtype} in place: "
+                          f"{e}") from e
+        _engine.mark_modified(self)
+        return self
+
+    def _update(self, symbol: str, ufunc: np.ufunc, other: Any) -> Tensor:
+        if isinstance(other, Tensor):
+            other = other.data
+        return self._modify(f"'{symbol}'", lambda d: ufunc(d, other, out=d))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update("+=", np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update("-=", np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update("*=", np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update("/=", np.true_divide, other)
+
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise TypeError("Tensors are immutable (the graph holds them); build a new one with tg.where or "
-                        "tg.concatenate, or write to t.data to change a parameter outside the graph")
+        """``t[idx] = v`` in place, with the rules of ``+=`` (inside ``tg.no_grad()`` for a leaf that requires grad)."""
+        index = _ops.normalize_index(key)
+        value = value.data if isinstance(value, Tensor) else value
+        self._modify("t[...] = value", lambda d: d.__setitem__(index, value))
+
+    def zero_(self) -> Tensor:
+        """Set every entry to 0 in place and return the Tensor (``x.grad.zero_()``)."""
+        return self._modify("zero_()", lambda d: d.fill(0))
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every entry to ``value`` in place and return the Tensor."""
+        value = value.data if isinstance(value, Tensor) else value
+        return self._modify("fill_()", lambda d: np.copyto(d, value))
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast to this shape) into this Tensor in place and return it."""
+        src = src.data if isinstance(src, Tensor) else src
+        return self._modify("copy_()", lambda d: np.copyto(d, src))
+
+    def clone(self) -> Tensor:
+        """A copy with its own array, still connected to the graph (the gradient flows through unchanged)."""
+        return _ops.clone(self)
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:

@@ -86,32 +86,51 @@ def _as_input(name: str, a: Any) -> tuple[Tensor, bool]:
 
 
 def _prepare(name: str, args: Sequence[Any], nums: tuple[int, ...]) -> _Call:
+    """Replace the differentiated arguments by fresh input tensors, and NumPy arrays among the others by
+    constant Tensors: the function is a function of Tensors, whichever arguments are differentiated.
+    An argument named twice in ``argnums`` is one input, and its gradient comes back twice."""
     args = list(args)
+    made: dict[int, Tensor] = {}
     inputs, tensor_mode = [], False
     for i in nums:
-        t, was_tensor = _as_input(name, args[i])
-        args[i] = t
-        inputs.append(t)
-        tensor_mode = tensor_mode or was_tensor
+        if i not in made:
+            made[i], was_tensor = _as_input(name, args[i])
+            args[i] = made[i]
+            tensor_mode = tensor_mode or was_tensor
+        inputs.append(made[i])
+    for i, a in enumerate(args):
+        if i not in made and isinstance(a, (np.ndarray, np.number, np.bool_)):
+            args[i] = _wrap(np.asarray(a))
     return _Call(args, inputs, tensor_mode, tensor_mode and engine.is_grad_enabled())
 
 
-def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any]) -> Tensor:
+def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any], *, real: bool = False) -> Tensor:
     """Run ``f`` recording its graph (even inside ``no_grad``: the transform needs it).
+
+    While ``f`` runs, turning a Tensor that depends on the inputs into a number or an array raises
+    (:func:`engine.check_conversion`): it would cut the derivative silently. ``real`` (for ``grad``)
+    refuses a boolean or integer output, whose derivative is not defined.
 
     When ``f`` closes over a Tensor that requires grad (a variable of an enclosing transform, a model
     parameter) the results must stay connected to it, so they come back as Tensors even for NumPy
     arguments: otherwise an outer derivative would silently miss that dependence.
     """
-    with engine.enable_grad():
-        out = f(*call.args, **kwargs)
+    token = engine.begin_trace(name, call.inputs)
+    try:
+        with engine.enable_grad():
+            out = f(*call.args, **kwargs)
+    finally:
+        engine.end_trace(token)
+    if isinstance(out, (tuple, list, dict)):
+        raise TypeError(f"{name}: the function returned a {type(out).__name__}; it must return one Tensor")
+    arr = out.data if isinstance(out, Tensor) else np.asarray(out)
+    if real and arr.dtype.kind in "biu":
+        raise TypeError(f"{name}: the function returned a {'boolean' if arr.dtype.kind == 'b' else 'integer'} value, "
+                        f"which has no derivative; return a float (comparisons and rounding carry no gradient)")
     if isinstance(out, Tensor):
         if not call.tensor_mode and engine.is_grad_enabled() and engine.reaches_outside(out, call.inputs):
             call.tensor_mode = call.create_graph = True
         return out
-    if isinstance(out, (tuple, list, dict)):
-        raise TypeError(f"{name}: the function returned a {type(out).__name__}; it must return one Tensor")
-    arr = np.asarray(out)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: the function returned {type(out).__name__}, not a Tensor or number")
     return _wrap(arr.astype(np.float64) if arr.dtype.kind != "f" else arr)
@@ -154,7 +173,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         call = _prepare("grad", args, _argnums("grad", argnums, len(args)))
-        out = _trace("grad", f, call, kwargs)
+        out = _trace("grad", f, call, kwargs, real=True)
         if out.data.size != 1:
             raise ValueError(
                 f"grad: the function returned shape {out.data.shape}, not a scalar; use tg.jacobian(f) for the "
