@@ -101,11 +101,20 @@ class TestCatchesWrongRules:
         assert "input 0" in msg
         assert "(2,)" in msg
         assert "analytic" in msg and "numerical" in msg
-        # gradcheck contracts the output with a random u; f is elementwise, so the entry is u_2 * f'(2)
-        u = np.random.default_rng(0).standard_normal(3)
+        # The figures are the Jacobian entry d out[2] / d x[2] itself (rule 2·x² = 8, truth 3·x² = 12), not
+        # the random projection gradcheck tests with; those follow only as extra detail.
+        assert "d out[2] / d x[2]" in msg
         analytic, numeric = _float_after("analytic", msg), _float_after("numerical", msg)
-        np.testing.assert_allclose(analytic, u[2] * 2.0 * 4.0, rtol=1e-12)
-        np.testing.assert_allclose(numeric, u[2] * 3.0 * 4.0, rtol=1e-6)
+        np.testing.assert_allclose(analytic, 8.0, rtol=1e-12)
+        np.testing.assert_allclose(numeric, 12.0, rtol=1e-6)
+
+    def test_a_scalar_output_reports_the_derivative_itself(self):
+        with pytest.raises(tg.GradcheckError) as info:
+            tg.gradcheck(lambda t: cube_with(2.0)(t).sum(), np.array([-1.5, 0.5, 2.0]), rng=3)
+        msg = str(info.value)
+        assert "(2,)" in msg and "projection" not in msg
+        np.testing.assert_allclose(_float_after("analytic", msg), 8.0, rtol=1e-12)
+        np.testing.assert_allclose(_float_after("numerical", msg), 12.0, rtol=1e-6)
 
     def test_wrong_rule_on_the_second_input_names_it(self):
         @tg.primitive

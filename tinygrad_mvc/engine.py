@@ -570,9 +570,9 @@ def _check_unmodified(node: Tensor) -> None:
     seq = node._seq
     for a in (node, *node._inputs):
         if isinstance(a, Tensor) and getattr(a, "_stamp", 0) > seq:
-            what = "its output" if a is node else f"an input of shape {a.shape}"
+            what = "the output" if a is node else f"an input (shape {a.shape})"
             raise RuntimeError(
-                f"backward(): {what} of op '{node._op.name}' was modified in place after the op recorded it, so its "
+                f"backward(): {what} of op '{node._op.name}' was modified in place after the op recorded it, so the "
                 f"gradient would be wrong; do the in-place update after backward(), or update a t.clone()")
 
 

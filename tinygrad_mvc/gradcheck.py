@@ -9,11 +9,12 @@ inner-product identity ``<J^T u, v> = <u, J v>`` along a random direction ``v``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .finite_diff import directional, numerical_grad
+from .finite_diff import directional, numerical_grad, numerical_jacobian
 from .tensor import Tensor
 
 __all__ = ["gradcheck", "GradcheckError"]
@@ -42,7 +43,9 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, atol: float = 1e-5, rtol: flo
     if not diff:
         raise ValueError("gradcheck: no floating-point input to check")
     out = _call(f, values)
-    u = gen.standard_normal(out.shape)
+    # A scalar output is checked as it is, so a failure reports the derivative itself; a larger output is
+    # contracted with a random u, and a failure then reports the Jacobian entry behind it (_jacobian_entry).
+    u = np.ones(out.shape) if out.size == 1 else gen.standard_normal(out.shape)
 
     def phi(vals: list[Any]) -> float:
         return float(np.sum(u * _call(f, vals).data))
@@ -62,7 +65,11 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, atol: float = 1e-5, rtol: flo
     leaves, analytic = grad_at(values, create_graph=order == 2)
     for k, i in enumerate(diff):
         numeric = numerical_grad(lambda z, i=i: phi(_replace(values, i, z)), values[i])
-        _compare(analytic[k], numeric, atol, rtol, f"gradient of input {i}")
+        failure = _compare(analytic[k], numeric, atol, rtol, f"gradient of input {i}")
+        if failure is not None and out.size != 1:
+            failure = _jacobian_entry(f, values, i, failure)
+        if failure is not None:
+            raise GradcheckError(failure.message())
 
     # Inner-product test along one random direction through all inputs at once.
     v = [gen.standard_normal(values[i].shape) for i in diff]
@@ -101,7 +108,9 @@ def _check_hvp(leaves: list[Tensor], analytic: list[np.ndarray], values: list[An
     plus, minus = grads_along(h), grads_along(-h)
     for k, i in enumerate(diff):
         numeric = (plus[k] - minus[k]) / (2 * h)
-        _compare(hv[k], numeric, atol * 10, rtol * 10, f"Hessian-vector product for input {i}")
+        failure = _compare(hv[k], numeric, atol * 10, rtol * 10, f"Hessian-vector product for input {i}")
+        if failure is not None:
+            raise GradcheckError(failure.message())
 
 
 def _as_input(x: Any) -> Any:
@@ -135,7 +144,23 @@ def _shift(values: list[Any], diff: list[int], direction: list[np.ndarray], t: A
     return vals
 
 
-def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float, what: str) -> None:
+@dataclass
+class _Failure:
+    where: str  # "gradient of input 0 is wrong at index (2,)"
+    index: tuple[int, ...]
+    analytic: float
+    numerical: float
+    allowed: float
+    detail: str = ""
+
+    def message(self) -> str:
+        a, n = self.analytic, self.numerical
+        return (f"gradcheck: {self.where}: analytic {a!r}, numerical {n!r} "
+                f"(|difference| {abs(a - n):.3g} > atol + rtol*|numerical| = {self.allowed:.3g}){self.detail}")
+
+
+def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float, what: str) -> _Failure | None:
+    """The worst entry where ``analytic`` and ``numeric`` disagree beyond the tolerance, or None."""
     analytic = np.asarray(analytic, dtype=float)
     numeric = np.asarray(numeric, dtype=float)
     if analytic.shape != numeric.shape:
@@ -143,9 +168,32 @@ def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
     excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
     excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN on either side is a failure
     if excess.size == 0 or not np.any(excess > 0):
-        return
+        return None
     idx = np.unravel_index(int(np.argmax(excess)), excess.shape)
-    a, n = float(analytic[idx]), float(numeric[idx])
-    raise GradcheckError(
-        f"gradcheck: {what} is wrong at index {tuple(int(j) for j in idx)}: analytic {a!r}, "
-        f"numerical {n!r} (|difference| {abs(a - n):.3g} > atol + rtol*|numerical| = {atol + rtol * abs(n):.3g})")
+    n = float(numeric[idx])
+    index = tuple(int(j) for j in idx)
+    return _Failure(f"{what} is wrong at index {index}", index, float(analytic[idx]), n, atol + rtol * abs(n))
+
+
+def _jacobian_entry(f: Callable[..., Any], values: list[Any], i: int, failure: _Failure) -> _Failure:
+    """Restate a failure of the projected gradient ``uᵀJ`` as the worst entry of J's column at that input entry.
+
+    The projection's numbers depend on the random ``u``; a user recognises ∂out[j]/∂x[k] instead.
+    """
+    from .transforms import jacobian
+
+    def fn(z: Any) -> Tensor:
+        return _call(f, _replace(values, i, z))
+
+    k = failure.index
+    column = np.asarray(jacobian(fn, mode="fwd")(values[i]), dtype=float)[(...,) + k]
+    numeric = numerical_jacobian(lambda z: fn(z).data, values[i])[(...,) + k]
+    entry = _compare(column, numeric, 0.0, 0.0, "")
+    if entry is None:  # the column agrees entry by entry: keep the projection's figures
+        return failure
+    j = entry.index
+    a, n = column[j], numeric[j]
+    detail = (f"; as the projection uᵀJ of the output with a random u (gradcheck's test): analytic "
+              f"{failure.analytic!r}, numerical {failure.numerical!r}")
+    where = f"{failure.where}, in the Jacobian entry d out{list(j)} / d x{list(k)}"
+    return _Failure(where, k, float(a), float(n), failure.allowed, detail)
