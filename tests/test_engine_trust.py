@@ -327,6 +327,9 @@ def test_lists_of_tensors_as_operands_are_stacked():
     s = tg.sum([[x, 1.0], [2.0, x]])  # nested lists and numbers: stacked as tg.stack would
     assert s.requires_grad and s.item() == 7.0
     assert tg.grad(lambda t: tg.sum([t, t * t]))(3.0) == 7.0
+    np.testing.assert_array_equal((tg.tensor([1.0, 2.0]) * [3, 4]).data, [3.0, 8.0])  # plain lists: NumPy's
+    m = tg.maximum([1.0, 5.0], y)
+    assert m.requires_grad and m.tolist() == [3.0, 5.0]
     with pytest.raises(ValueError, match="tg.stack"):
         tg.exp([tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor(1.0)]) + tg.tensor([[1.0]])
 

@@ -117,15 +117,18 @@ class Primitive:
         record = False
         raw = []
         for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                record = record or a.requires_grad
+                continue
             if type(a) is list or type(a) is tuple:
                 a = sequence_operand(self.name, a)
                 if isinstance(a, Tensor):
                     args = args[:i] + (a,) + args[i + 1:]
-            if isinstance(a, Tensor):
-                raw.append(a.data)
-                record = record or a.requires_grad
-            else:
-                raw.append(a)
+                    raw.append(a.data)
+                    record = record or a.requires_grad
+                    continue
+            raw.append(a)
         try:
             out = self.fun(*raw, **kwargs) if kwargs else self.fun(*raw)
         except (ValueError, IndexError, TypeError) as e:
@@ -197,12 +200,12 @@ class UnaryPrimitive(Primitive):
 
     def __call__(self, x: Any) -> Tensor:  # type: ignore[override]
         record = False
-        if type(x) is list or type(x) is tuple:
-            x = sequence_operand(self.name, x)
         xd = x
         if isinstance(x, Tensor):
             record = x.requires_grad
             xd = x.data
+        elif type(x) is list or type(x) is tuple:  # checked only for non-Tensor operands: off the hot path
+            x, xd, record = _sequence_input(self.name, x, record)
         try:
             out = self.fun(xd)
         except (ValueError, IndexError, TypeError) as e:
@@ -239,13 +242,13 @@ class BinaryPrimitive(Primitive):
         if isinstance(x, Tensor):
             record = x.requires_grad
             xd = x.data
-        elif type(x) is list or type(x) is tuple:
-            return self(sequence_operand(self.name, x), y)
+        elif type(x) is list or type(x) is tuple:  # checked only for non-Tensor operands: off the hot path
+            x, xd, record = _sequence_input(self.name, x, record)
         if isinstance(y, Tensor):
             record = record or y.requires_grad
             yd = y.data
         elif type(y) is list or type(y) is tuple:
-            return self(x, sequence_operand(self.name, y))
+            y, yd, record = _sequence_input(self.name, y, record)
         try:
             out = self.fun(xd, yd)
         except (ValueError, IndexError, TypeError) as e:
@@ -304,6 +307,14 @@ def sequence_operand(name: str, items: list[Any] | tuple[Any, ...]) -> Any:
     except ValueError as e:
         raise ValueError(f"{name}: a list of Tensors as an operand is stacked, as tg.stack would, but these cannot "
                          f"be ({e}); join them yourself with tg.stack or tg.concatenate") from e
+
+
+def _sequence_input(name: str, items: list[Any] | tuple[Any, ...], record: bool) -> tuple[Any, Any, bool]:
+    """(operand, its raw data, whether to record) for a list or tuple operand of the fast-path ops."""
+    x = sequence_operand(name, items)
+    if isinstance(x, Tensor):
+        return x, x.data, record or x.requires_grad
+    return x, x, record
 
 
 def _holds_grad_tensor(items: Any) -> bool:
