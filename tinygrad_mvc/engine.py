@@ -498,9 +498,11 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
         rules = op.vjps
         if masks:
             mask = masks.pop(id(t), None)
-            special = mask is not None or op.zero_mask is not None
-            if mask is not None and op.zero_map is not None:
+            if mask is not None and not mask.any():
+                mask = None  # nothing known (a where whose condition is all True, say): no bookkeeping
+            elif mask is not None and op.zero_map is not None:
                 mask = _map_zeros(op, mask, t, args, kwargs)
+            special = mask is not None or op.zero_mask is not None
         else:
             mask = None
             special = op.zero_mask is not None
@@ -599,8 +601,12 @@ def _masked_rule(rule: Rule, op: Primitive, i: int, g: Tensor, t: Tensor, args: 
     Those entries must stay exactly zero even where the rule's local derivative is NaN or Inf
     (``0 * inf``), so the unselected branch of a ``where`` never leaks into the gradient. An entry
     of an input's gradient is structurally zero when every contribution to it is: elementwise ops
-    keep the mask, structural ops move it the way their rule moves ``g``. Returns the gradient and
-    the mask of zero entries to hand on to the input (None when nothing is known).
+    keep the mask, structural ops move it the way their rule moves ``g``, and every other op of the
+    table maps it with its ``zero_map`` (see :func:`_map_zeros`); the rule's result is forced to exact
+    zeros there with a ``where``, recorded under ``create_graph`` so the next order keeps them too.
+    An op with none of these (a user's primitive without a ``zero_map``) hands on nothing: below it
+    the gradient is what its rule computes, as if there were no ``where`` (conservative).
+    Returns the gradient and the mask of zero entries to hand on to the input (None when nothing is known).
     """
     from .ops import where
 

@@ -20,8 +20,10 @@ Conventions at kinks (the one place they are written down):
 - ``relu'(0) = 0``, ``abs'(0) = 0`` (``sign(0) = 0``);
 - ``clip(x, lo, hi)`` passes the gradient where ``lo <= x <= hi``;
 - ``where(c, a, b)`` sends exact zeros to the unselected branch, and the engine keeps NaN/Inf made
-  by that branch's own rules out of the gradient (through elementwise ops, and through ops marked
-  ``structural``, whose rules only move, copy or sum entries of ``g``);
+  by that branch out of every derivative (reverse, higher order, forward, Hessians), through every op
+  here: elementwise ops, ops marked ``structural`` (their rules only move, copy or sum entries of
+  ``g``), and the others, which declare a ``zero_map`` beside their rule (reductions, softmax-like
+  ops, matmul-like ops). A user's primitive without one stops the bookkeeping (see Primitive);
 - ``prod`` is exact at zeros for first derivatives (``d prod / d x_i`` with one zero entry is the
   product of the others); its second derivative at exact zeros is not;
 - ``logsumexp`` of a slice of all ``-inf`` is ``-inf``, and its gradient there is 0.
