@@ -316,6 +316,22 @@ def test_float32() -> None:
     assert np.all(np.isfinite(t.grad.data)) and np.all(t.grad.data[1] == 0), t.grad
 
 
+def test_constant_operand_with_nan_in_an_unselected_column() -> None:
+    """A constant operand's NaN/Inf that only feeds unselected outputs stays out of the other's gradient."""
+    with np.errstate(all="ignore"):
+        w = np.log(np.array([[1.0, 0.0, 2.0], [3.0, -1.0, 0.5]]))  # column 1: -inf and NaN
+    cond = np.array([[True, False, True]])
+
+    def gradient(w: np.ndarray) -> np.ndarray:
+        x = Tensor(np.array([[1.0, 2.0], [0.5, -1.0]]), requires_grad=True)
+        (tg.where(cond, x @ w, 0.0).softmax(axis=1) * np.arange(1.0, 7.0).reshape(2, 3)).sum().backward()
+        return x.grad.data
+
+    clean = w.copy()
+    clean[:, 1] = 1.0
+    same("constant operand", "backward", gradient(w), gradient(clean))
+
+
 # ------------------------------------------------------------------------------ random shapes
 
 def reference_check(branch: Callable[[Any], Tensor], cond: np.ndarray, shape: tuple[int, ...]) -> None:

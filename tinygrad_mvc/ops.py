@@ -651,7 +651,7 @@ def _bilinear_zeros(prim: Primitive) -> Callable[..., np.ndarray | None]:
     """zero_map of an op whose rules are sums of products of g and the operands (matmul, linear)."""
 
     def zero_map(argnum: int, zeros: np.ndarray, out: Tensor, *args: Any) -> np.ndarray | None:
-        ones = [_wrap(np.ones(_shape(a))) if isinstance(a, (Tensor, np.ndarray)) else a for a in args]
+        ones = [_wrap(np.ones(_shape(a))) for a in args]  # every positional input is an operand
         count = prim.rule(argnum)(_wrap((~zeros).astype(np.float64)), _wrap(np.ones(out.data.shape)), *ones)
         return None if count is None else count.data == 0
 
