@@ -59,7 +59,7 @@ class Primitive:
     """
 
     __slots__ = ("fun", "name", "vjps", "vjp_argnum", "jvps", "jvp_argnum", "elementwise", "structural",
-                 "differentiable", "batchable", "zero_mask", "__dict__")
+                 "differentiable", "batchable", "zero_mask", "zero_map", "__dict__")
 
     def __init__(self, fun: Callable[..., Any], name: str | None = None, *, elementwise: bool = False,
                  structural: bool = False, differentiable: bool = True, batchable: bool | None = None) -> None:
@@ -83,6 +83,12 @@ class Primitive:
         # For ops like ``where``: zero_mask(argnum, args, out_shape) -> boolean mask of the entries
         # whose gradient is structurally zero, so NaN/Inf there cannot leak (see backward()).
         self.zero_mask: Callable[..., np.ndarray] | None = None
+        # For ops neither elementwise nor structural (reductions, softmax, matmul...):
+        # zero_map(argnum, zeros, out, *args, **kwargs) -> the entries of input ``argnum``'s gradient
+        # (as the rule returns it, before broadcasting is undone) that are zero whenever the entries
+        # ``zeros`` of g are, whatever the values; None when nothing is known. Without it (a user's
+        # primitive) the op is conservative: known zeros stop there, as if no ``where`` were above.
+        self.zero_map: Callable[..., np.ndarray | None] | None = None
         functools.update_wrapper(self, fun, updated=())
 
     def defvjp(self, *rules: Rule | None) -> Primitive:
@@ -765,6 +771,10 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
         rules = op.vjps
         if masks:
             mask = masks.pop(id(t), None)
+            if mask is not None and not mask.any():
+                mask = None  # nothing known (a where whose condition is all True, say): no bookkeeping
+            elif mask is not None and op.zero_map is not None:
+                mask = _map_zeros(op, mask, t, args, kwargs)
             special = mask is not None or op.zero_mask is not None
         else:
             mask = None
@@ -864,14 +874,29 @@ def _masked_rule(rule: Rule, op: Primitive, i: int, g: Tensor, t: Tensor, args: 
     Those entries must stay exactly zero even where the rule's local derivative is NaN or Inf
     (``0 * inf``), so the unselected branch of a ``where`` never leaks into the gradient. An entry
     of an input's gradient is structurally zero when every contribution to it is: elementwise ops
-    keep the mask, structural ops move it the way their rule moves ``g``. Returns the gradient and
-    the mask of zero entries to hand on to the input (None when nothing is known).
+    keep the mask, structural ops move it the way their rule moves ``g``, and every other op of the
+    table maps it with its ``zero_map`` (see :func:`_map_zeros`); the rule's result is forced to exact
+    zeros there with a ``where``, recorded under ``create_graph`` so the next order keeps them too.
+    An op with none of these (a user's primitive without a ``zero_map``) hands on nothing: below it
+    the gradient is what its rule computes, as if there were no ``where`` (conservative).
+    Returns the gradient and the mask of zero entries to hand on to the input (None when nothing is known).
     """
     from .ops import where
 
     zeros = op.zero_mask(i, args, t.data.shape) if op.zero_mask is not None else None
     if mask is None:
         return rule(g, t, *args, **kwargs), zeros
+    if type(mask) is _MappedZeros:  # an op with a zero_map: see _map_zeros
+        with np.errstate(all="ignore"):
+            ga = rule(g, t, *mask.args, **kwargs)
+        known = mask.zeros[i]
+        if known is not None and not known.any():
+            known = None  # nothing known: the chain of masks ends here
+        if ga is not None and known is not None:
+            ga = where(known, 0.0, ga)
+        if zeros is not None:
+            known = zeros if known is None else known | zeros
+        return ga, known
     if op.elementwise:
         with np.errstate(all="ignore"):
             ga = rule(g, t, *args, **kwargs)
@@ -902,6 +927,47 @@ def _merge_mask(masks: dict[int, np.ndarray], k: int, zeros: np.ndarray | None) 
         del masks[k]
     else:
         masks[k] = m & zeros
+
+
+class _MappedZeros:
+    """A node's known zeros mapped through its op's ``zero_map``: one mask per input, and the inputs
+    the rules see, in which values that only feed known-zero entries of g are replaced by 0."""
+
+    __slots__ = ("zeros", "args")
+
+    def __init__(self, zeros: list[np.ndarray | None], args: tuple[Any, ...]) -> None:
+        self.zeros, self.args = zeros, args
+
+
+def _map_zeros(op: Primitive, mask: np.ndarray, t: Tensor, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> _MappedZeros:
+    """Map the known zeros of ``t``'s gradient to its inputs' gradients, once per node.
+
+    An input entry whose gradient is known to be zero influences only outputs whose gradient is
+    known to be zero: its value cannot change any other entry of any input's gradient. Replacing it
+    by 0 keeps a NaN or Inf there out of the sums inside the rules (``xᵀ @ g`` adds ``0 * inf``
+    from a row of ``x`` that only fed an unselected row of the output). The replacement is a
+    ``where``, so with ``create_graph`` the next pass keeps those entries out as well.
+    """
+    from .ops import where
+
+    with _set_grad_enabled(False), np.errstate(all="ignore"):
+        zeros = [op.zero_map(j, mask, t, *args, **kwargs) if _is_float_array(a) else None
+                 for j, a in enumerate(args)]
+    rule_args = list(args)
+    for j, (a, z) in enumerate(zip(args, zeros, strict=True)):
+        if z is None or not z.any():
+            continue
+        shape = a.data.shape if isinstance(a, Tensor) else np.shape(a)
+        dead = z if z.shape == shape else _sum_to_mask(z, shape)
+        if dead.any():
+            rule_args[j] = where(dead, 0.0, a) if isinstance(a, Tensor) else np.where(dead, 0.0, a)
+    return _MappedZeros(zeros, tuple(rule_args))
+
+
+def _is_float_array(a: Any) -> bool:
+    data = a.data if isinstance(a, Tensor) else a
+    return isinstance(data, np.ndarray) and data.dtype.kind == "f"
 
 
 def _accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool, handed_out: set[int]) -> None:

@@ -8,6 +8,12 @@ basis vectors is pushed through at once (columns of a Jacobian, a whole Hessian)
 
 The rules are Tensor operations: run with ``create_graph=True`` they record a graph of their own,
 so a forward-mode product can be differentiated again (``tg.grad`` of a ``tg.jvp``).
+
+Forward mode needs none of the backward pass's known-zero bookkeeping for ``where``: each JVP rule
+computes an output entry's tangent from the entries it depends on, so a NaN or Inf tangent made by
+the branch a ``where`` did not select stays in the entries that branch feeds, and ``where``'s own
+rule drops them. Hessians (forward over reverse) push tangents through the recorded backward pass,
+whose ``where`` nodes (the known zeros, see ``engine._map_zeros``) drop them the same way.
 """
 
 from __future__ import annotations

@@ -22,8 +22,10 @@ Conventions at kinks (the one place they are written down):
   ``0 ** 0`` has derivative 0 in x, not NaN; ``d(x ** y)/dy = x ** y · log x`` is 0 at ``x = 0``;
 - ``clip(x, lo, hi)`` passes the gradient where ``lo <= x <= hi``;
 - ``where(c, a, b)`` sends exact zeros to the unselected branch, and the engine keeps NaN/Inf made
-  by that branch's own rules out of the gradient (through elementwise ops, and through ops marked
-  ``structural``, whose rules only move, copy or sum entries of ``g``);
+  by that branch out of every derivative (reverse, higher order, forward, Hessians), through every op
+  here: elementwise ops, ops marked ``structural`` (their rules only move, copy or sum entries of
+  ``g``), and the others, which declare a ``zero_map`` beside their rule (reductions, softmax-like
+  ops, matmul-like ops). A user's primitive without one stops the bookkeeping (see Primitive);
 - ``prod`` is exact at zeros for first derivatives (``d prod / d x_i`` with one zero entry is the
   product of the others); its second derivative at exact zeros is not;
 - ``logsumexp`` of a slice of all ``-inf`` is ``-inf``, and its gradient there is 0.
@@ -328,6 +330,26 @@ where.zero_mask = _where_zero_mask
 
 # =============================================================================== reductions
 # Each rule reshapes g to the input's rank with 1s at the reduced axes (_keep), then broadcasts.
+# Known zeros below a ``where`` (zero_map, see Primitive): an entry's gradient is zero when the output
+# entry it reduces into has a zero gradient (_reduced_zeros); for softmax-like ops, whose output keeps
+# the input's shape, when its whole slice along ``axis`` has (_slice_zeros).
+
+
+def _reduced_zeros(argnum: int, zeros: np.ndarray, out: Tensor, x: Any, axis: Any = None, keepdims: bool = False,
+                   **options: Any) -> np.ndarray:
+    """zero_map of a reduction over ``axis``: the known zeros of g, broadcast back over the reduced axes."""
+    shape = _shape(x)
+    if not keepdims and zeros.ndim != len(shape):
+        kept = list(shape)
+        for a in _axes(axis, len(shape)):
+            kept[a] = 1
+        zeros = zeros.reshape(kept)
+    return np.broadcast_to(zeros, shape)
+
+
+def _slice_zeros(argnum: int, zeros: np.ndarray, out: Tensor, x: Any, axis: Any = -1) -> np.ndarray:
+    """zero_map of an op acting on whole slices along ``axis`` (softmax): slices whose g is all known zero."""
+    return np.broadcast_to(np.all(zeros, axis=axis, keepdims=True), zeros.shape)
 
 
 
@@ -363,10 +385,12 @@ max.defvjp(lambda g, out, x, axis=None, keepdims=False:
            _keep(g, x.shape, axis, keepdims) * _extreme_share(out, x, axis, keepdims))
 max.defjvp(lambda t, out, x, axis=None, keepdims=False:
            _reduce_jvp(t, x, axis, keepdims, _extreme_share(out, x, axis, keepdims)))
+max.zero_map = _reduced_zeros
 
 min = op(lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims), "min")
 min.defvjp(*max.vjps)
 min.defjvp(*max.jvps)
+min.zero_map = _reduced_zeros
 
 
 def _prod_others(x: Tensor, axis: Any) -> Tensor:
@@ -381,6 +405,7 @@ def _prod_others(x: Tensor, axis: Any) -> Tensor:
 prod = op(lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims), "prod")
 prod.defvjp(lambda g, out, x, axis=None, keepdims=False: _keep(g, x.shape, axis, keepdims) * _prod_others(x, axis))
 prod.defjvp(lambda t, out, x, axis=None, keepdims=False: _reduce_jvp(t, x, axis, keepdims, _prod_others(x, axis)))
+prod.zero_map = _reduced_zeros
 
 
 def _var_slope(x: Tensor, axis: Any, ddof: int) -> Tensor:
@@ -393,6 +418,7 @@ var.defvjp(lambda g, out, x, axis=None, keepdims=False, ddof=0:
            _keep(g, x.shape, axis, keepdims) * _var_slope(x, axis, ddof))
 var.defjvp(lambda t, out, x, axis=None, keepdims=False, ddof=0:
            _reduce_jvp(t, x, axis, keepdims, _var_slope(x, axis, ddof)))
+var.zero_map = _reduced_zeros
 
 
 def _finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
@@ -436,6 +462,7 @@ logsumexp.defvjp(lambda g, out, x, axis=None, keepdims=False:
                  _keep(g, x.shape, axis, keepdims) * softmax(x, axis=axis))
 logsumexp.defjvp(lambda t, out, x, axis=None, keepdims=False:
                  _reduce_jvp(t, x, axis, keepdims, softmax(x, axis=axis)))
+logsumexp.zero_map = _reduced_zeros
 
 
 def _softmax_vjp(g: Tensor, out: Tensor, x: Tensor, axis: Any = -1) -> Tensor:
@@ -445,10 +472,12 @@ def _softmax_vjp(g: Tensor, out: Tensor, x: Tensor, axis: Any = -1) -> Tensor:
 softmax = op(_softmax, "softmax")
 softmax.defvjp(_softmax_vjp)
 softmax.defjvp(_softmax_vjp)  # the Jacobian diag(s) - s sᵀ is symmetric
+softmax.zero_map = _slice_zeros
 
 log_softmax = op(_log_softmax, "log_softmax")
 log_softmax.defvjp(lambda g, out, x, axis=-1: g - exp(out) * g.sum(axis=_neg_axes(axis, out.ndim), keepdims=True))
 log_softmax.defjvp(lambda t, out, x, axis=-1: t - (t * exp(out)).sum(axis=_neg_axes(axis, out.ndim), keepdims=True))
+log_softmax.zero_map = _slice_zeros
 
 
 def _softmax_cross_entropy(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -469,6 +498,8 @@ def _label_slope(x: Tensor, labels: np.ndarray) -> Tensor:
 softmax_cross_entropy = op(_softmax_cross_entropy, "softmax_cross_entropy", arity=2)
 softmax_cross_entropy.defvjp(lambda g, out, x, labels: expand_dims(g, -1) * _label_slope(x, labels), None)
 softmax_cross_entropy.defjvp(lambda t, out, x, labels: (t * _label_slope(x, labels)).sum(axis=-1), None)
+softmax_cross_entropy.zero_map = (  # a reduction of each row of x (axis 1); labels have no gradient
+    lambda argnum, zeros, out, x, labels: _reduced_zeros(argnum, zeros, out, x, axis=1) if argnum == 0 else None)
 
 
 # =============================================================================== shape
@@ -628,6 +659,21 @@ stack_.defjvp_argnum(lambda argnum, t, out, *xs, axis=0:
 
 
 # =============================================================================== linear algebra
+# Known zeros below a ``where`` (zero_map, see Primitive): each rule is a sum of products of g with the
+# other operand, so with ones in place of every operand it maps the live entries of g to a count of
+# the live terms behind each entry of the gradient; zero counts are the known zeros (_bilinear_zeros).
+
+
+def _bilinear_zeros(prim: Primitive) -> Callable[..., np.ndarray | None]:
+    """zero_map of an op whose rules are sums of products of g and the operands (matmul, linear)."""
+
+    def zero_map(argnum: int, zeros: np.ndarray, out: Tensor, *args: Any) -> np.ndarray | None:
+        ones = [_wrap(np.ones(_shape(a))) for a in args]  # every positional input is an operand
+        count = prim.rule(argnum)(_wrap((~zeros).astype(np.float64)), _wrap(np.ones(out.data.shape)), *ones)
+        return None if count is None else count.data == 0
+
+    return zero_map
+
 
 def _matmul_vjp_x(g: Tensor, out: Tensor, x: Tensor, y: Any) -> Tensor:
     if len(_shape(y)) == 1:
@@ -669,6 +715,7 @@ matmul = op(np.matmul, "matmul", arity=2)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
 matmul.defjvp(lambda t, out, x, y: _matmul_jvp(0, t, out, x, y),
               lambda t, out, x, y: _matmul_jvp(1, t, out, x, y))
+matmul.zero_map = _bilinear_zeros(matmul)
 
 # Products with one operand transposed, for matmul's rules: ``g @ yᵀ`` and ``xᵀ @ g`` as one op
 # each (BLAS's transpose flags) instead of a transpose op and a matmul. Both operands have at
@@ -687,10 +734,12 @@ matmul_nt.defvjp(lambda g, out, x, y: matmul(g, y),        # x @ yᵀ: d/dx = g 
 # A tangent's batch axes stay in front of the other operand's own batch axes (_align).
 matmul_nt.defjvp(lambda t, out, x, y: matmul_nt(_align(t, x.ndim, out.ndim), y),
                  lambda t, out, x, y: matmul_nt(x, _align(t, y.ndim, out.ndim)))
+matmul_nt.zero_map = _bilinear_zeros(matmul_nt)
 matmul_tn.defvjp(lambda g, out, x, y: matmul_nt(y, g),     # xᵀ @ y: d/dx = y @ gᵀ
                  lambda g, out, x, y: matmul(x, g))        #         d/dy = x @ g
 matmul_tn.defjvp(lambda t, out, x, y: matmul_tn(_align(t, x.ndim, out.ndim), y),
                  lambda t, out, x, y: matmul_tn(x, _align(t, y.ndim, out.ndim)))
+matmul_tn.zero_map = _bilinear_zeros(matmul_tn)
 
 
 
@@ -712,6 +761,7 @@ linear.defvjp(lambda g, out, x, w, b: matmul_nt(g, w),
 linear.defjvp(lambda t, out, x, w, b: matmul(t, w),
               lambda t, out, x, w, b: matmul(x, _align(t, 2, x.ndim)),
               lambda t, out, x, w, b: _align(t, 1, out.ndim))
+linear.zero_map = _bilinear_zeros(linear)
 
 
 # =============================================================================== composites
