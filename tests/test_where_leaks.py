@@ -69,7 +69,8 @@ ENTRY34[1, 2] = False  # one entry unselected
 UNARY = {
     "identity": ops.identity, "neg": ops.neg, "exp": tg.exp, "log": tg.log, "sqrt": tg.sqrt, "sin": tg.sin,
     "cos": tg.cos, "tan": tg.tan, "tanh": tg.tanh, "sigmoid": tg.sigmoid, "relu": tg.relu,
-    "softplus": tg.softplus, "abs": tg.abs, "clip": lambda a: tg.clip(a, -0.5, 0.5),
+    "softplus": tg.softplus, "abs": tg.abs, "clip": lambda a: tg.clip(a, -0.5, 0.5), "clone": ops.clone,
+    "sign": tg.sign,
 }
 for _name, _fn in UNARY.items():
     case(f"{_name}, rows", _name, lambda x, fn=_fn: fn(log(x)), (3, 4), ROWS3)
