@@ -247,7 +247,7 @@ def test_truncated_files_are_value_errors_naming_the_file(tmp_path, cut):
     assert ("empty" if n == 0 else "not a parameter file" if n < 4 else "truncated or damaged") in message
 
 
-@pytest.mark.parametrize("mask", [0xFF, 0x01, 0x80])
+@pytest.mark.parametrize("mask", [0xFF, 0x01])
 def test_every_flipped_byte_is_refused_or_changes_nothing_that_is_read(tmp_path, mask):
     net, path = saved_small(tmp_path)
     data = path.read_bytes()
