@@ -8,11 +8,17 @@ reported as failed, never timed.
 The options every benchmark shares (:func:`add_options`): ``--quick``, ``--tiny`` (sizes for the
 tests; default from ``TG_BENCH_TINY``) and ``--out DIR`` (where figures go; default from
 ``TG_BENCH_OUT``). ``tinygrad-mvc bench`` sets those variables for each benchmark it runs.
+
+Targets. A benchmark states each of its targets with :func:`target` (or ``report(...,
+targets=...)`` for a ratio to the table's reference column): the line it returns says what was
+measured and whether the target was ``met`` or ``MISSED``, and :data:`TARGETS` keeps the record,
+which ``tinygrad-mvc bench`` collects into the targets table of RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -82,10 +88,14 @@ def time_columns(columns: dict[str, Callable[[], object]], repeat: int = 20, war
 
 
 def report(title: str, results: dict[str, tuple[float, float]], reference: str,
-           failed: Mapping[str, str] | None = None) -> list[str]:
+           failed: Mapping[str, str] | None = None, targets: Mapping[str, float] | None = None,
+           case: str | None = None) -> list[str]:
     """Rows 'name  median  spread  ratio to reference' as Markdown table lines.
 
     Columns in ``failed`` (name: reason, from :func:`gate`) get a row saying so, with no time.
+    ``targets`` maps a column to the largest ratio to the reference it should reach; each becomes a
+    :func:`target` line under the table (a column that failed the gate misses its target), labelled with
+    ``case`` (default: the title).
     """
     ref = results[reference][0]
     lines = [f"### {title}", "", "| implementation | median | IQR | ratio to hand-written NumPy |", "|---|---|---|---|"]
@@ -93,7 +103,42 @@ def report(title: str, results: dict[str, tuple[float, float]], reference: str,
         lines.append(f"| {name} | {med * 1e3:.3f} ms | {iqr * 1e3:.3f} ms | {med / ref:.2f}x |")
     for name, reason in (failed or {}).items():
         lines.append(f"| {name} | FAILED the correctness gate, not timed: {reason} | | |")
+    if targets:
+        lines.append("")
+        for name, limit in targets.items():
+            value = results[name][0] / ref if name in results else None
+            why = "failed the correctness gate" if name in (failed or {}) else "not timed"
+            lines.append(target(f"{name} / {reference}, {case or title}", value, limit, missing=why))
     return lines
+
+
+# ------------------------------------------------------------------------ targets
+
+TARGETS: list[dict[str, str]] = []
+"""Every target stated by :func:`target` in this process, in order (``tinygrad-mvc bench`` collects them)."""
+
+
+def target(label: str, value: float | None, limit: float, unit: str = "x", at_least: bool = False,
+           missing: str = "not measured") -> str:
+    """State a target, check ``value`` against it and return one Markdown line saying ``met`` or ``MISSED``.
+
+    The target is ``value <= limit`` (``value >= limit`` with ``at_least``). A ``value`` of None or
+    NaN, a measurement that could not be made, misses the target and says why (``missing``). The
+    target is also recorded in :data:`TARGETS`.
+
+    >>> target("hvp / hand-written HVP, n = 1 000", 14.2, 15)
+    '- Target: hvp / hand-written HVP, n = 1 000 ≤ 15x: measured 14.20x, **met**'
+    >>> target("model evaluations, ours / scipy's", 1.2, 1, unit="")
+    "- Target: model evaluations, ours / scipy's ≤ 1: measured 1.20, **MISSED**"
+    """
+    wanted = f"{'≥' if at_least else '≤'} {limit:g}{unit}"
+    if value is None or not math.isfinite(value):
+        measured, status = missing, "MISSED"
+    else:
+        measured = f"{value:.2f}{unit}"
+        status = "met" if (value >= limit if at_least else value <= limit) else "MISSED"
+    TARGETS.append({"label": label, "target": wanted, "measured": measured, "status": status})
+    return f"- Target: {label} {wanted}: measured {measured}, **{status}**"
 
 
 # ------------------------------------------------------------------------ the correctness gate

@@ -6,6 +6,10 @@ files, not its timings (those belong in benchmarks/RESULTS.md, never in a test).
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,12 +64,30 @@ def test_tiny_suite_writes_results_and_valid_pngs(tmp_path):
                    "| exp(x)·sin(x) at x = 1 | central |", "## Framework overhead", "## Transforms on Rosenbrock"):
         assert needle in text, needle
     assert "FAILED the correctness gate" not in text and "## Failures" not in text
-    pngs = sorted(out.glob("*.png"))
+    pngs = sorted((out / "figures").glob("*.png"))
     assert {p.name for p in pngs} >= {"fd_accuracy.png", "fd_cost.png", "fd_hessian.png"}
     for path in pngs:
         assert_valid_png(path)
-        assert f"]({path.name})" in text  # embedded in RESULTS.md
+        assert f"](figures/{path.name})" in text  # embedded in RESULTS.md
+    assert figure_hashes(text) == {f"figures/{p.name}": bench_cli.file_sha256(p) for p in pngs}
     assert sorted(written_files(proc.stdout)) == sorted([*pngs, report])
+    # every benchmark but the finite-difference study states targets, each shown as met or MISSED
+    rows = target_rows(text)
+    assert {name for name, _, _, _ in rows} == set(discovered) - {"bench_finite_diff.py"}
+    assert all(status in ("met", "MISSED") for *_, status in rows)
+    assert "This is a tiny run" in text and "| bench_finite_diff.py | ok | none stated |" in text
+
+
+def figure_hashes(text: str) -> dict[str, str]:
+    """figure path -> SHA-256, from the figures table of a RESULTS.md."""
+    return dict(re.findall(r"^\| `([^`]+\.png)` \| [^|]+ \| `([0-9a-f]{64})` \|$", text, flags=re.M))
+
+
+def target_rows(text: str) -> list[tuple[str, str, str, str]]:
+    """(benchmark, target, measured, status) rows of the targets table of a RESULTS.md."""
+    section = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (bench_\S+\.py) \| (.+?) \| (.+?) \| (\S+) \|$", section, flags=re.M)
+    return [tuple(r) for r in rows]
 
 
 # --------------------------------------------------------------------------- the runner, on a suite of its own
@@ -109,8 +131,8 @@ def test_runner_discovers_new_benchmarks_and_passes_options(tmp_path):
     assert "| bench_toy.py | ok |" in text and "## Toy benchmark" in text
     assert "quick=True tiny=None threads=2" in text
     assert "helper_not_a_bench" not in text
-    assert_valid_png(out / "toy.png")
-    assert "![toy](toy.png)" in text
+    assert_valid_png(out / "figures" / "toy.png")
+    assert "![toy](figures/toy.png)" in text
 
 
 def test_a_failing_benchmark_is_reported_and_exits_1(tmp_path):
@@ -271,3 +293,135 @@ def test_complex_step_is_skipped_when_f_drops_the_imaginary_part():
 
     c = fd_error_curves(f, np.array([0.3]))
     assert "complex" in c.skipped and "complex" not in c.errors
+
+
+# --------------------------------------------------------------------------- where results go, targets
+
+TARGET_BENCH = """
+from _timing import target
+
+def main(argv=None):
+    return ["## Targets toy (bench_targets.py)", "",
+            target("speed ratio", 2.0, 3.0), target("size ratio", 5.0, 3.0),
+            target("throughput", 0.5, 1.0, unit="", at_least=True), target("unmeasured", None, 1.0)]
+"""
+
+
+def toy_suite_with_timing(tmp_path: Path, **files: str) -> Path:
+    suite = toy_suite(tmp_path, **files)
+    shutil.copy(BENCHMARKS / "_timing.py", suite / "_timing.py")
+    return suite
+
+
+def run_bench(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, MPLBACKEND="Agg", **env)
+    return subprocess.run([sys.executable, "-m", "tinygrad_mvc.cli", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+
+
+def test_targets_are_collected_and_marked_met_or_missed(tmp_path):
+    suite = toy_suite_with_timing(tmp_path, bench_targets=TARGET_BENCH, bench_broken=BROKEN_BENCH)
+    proc = run_cli("bench", "--quick", "--suite", str(suite), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1  # the broken one; a missed target alone is not a failure
+    text = (tmp_path / "out" / "RESULTS.md").read_text()
+    assert target_rows(text) == [
+        ("bench_broken.py", "its targets", "the benchmark FAILED", "MISSED"),
+        ("bench_targets.py", "speed ratio ≤ 3x", "2.00x", "met"),
+        ("bench_targets.py", "size ratio ≤ 3x", "5.00x", "MISSED"),
+        ("bench_targets.py", "throughput ≥ 1", "0.50", "MISSED"),
+        ("bench_targets.py", "unmeasured ≤ 1x", "not measured", "MISSED"),
+    ]
+    assert "| bench_targets.py | ok | 1 met, 3 MISSED |" in text
+    assert "- Target: size ratio ≤ 3x: measured 5.00x, **MISSED**" in text  # in the benchmark's own section too
+    assert "This is a quick run" in text
+
+
+def test_a_full_run_writes_results_and_fresh_figures_into_the_suite_folder(tmp_path):
+    suite = toy_suite_with_timing(tmp_path, bench_toy=OK_BENCH, bench_targets=TARGET_BENCH)
+    (suite / "NOTES.md").write_text("# Notes\n")
+    (suite / "figures").mkdir()
+    stale = suite / "figures" / "old_colours.png"
+    stale.write_bytes(b"\x89PNG stale")
+    proc = run_cli("bench", "--suite", str(suite), cwd=tmp_path)  # full run, no --out
+    assert proc.returncode == 0, proc.stderr
+    text = (suite / "RESULTS.md").read_text()
+    assert "(full run)" in text and "This is a" not in text.split("## Targets")[1].split("##")[0]
+    assert "[NOTES.md](NOTES.md)" in text
+    assert not stale.exists() and sorted(p.name for p in (suite / "figures").iterdir()) == ["toy.png"]
+    assert figure_hashes(text) == {"figures/toy.png": bench_cli.file_sha256(suite / "figures" / "toy.png")}
+    assert not (tmp_path / "tinygrad_mvc_out").exists()
+    # a run elsewhere links the suite's notes from there
+    proc = run_cli("bench", "--suite", str(suite), "--out", str(tmp_path / "elsewhere"))
+    assert proc.returncode == 0, proc.stderr
+    assert "[NOTES.md](../suite/NOTES.md)" in (tmp_path / "elsewhere" / "RESULTS.md").read_text()
+
+
+def test_quick_tiny_and_partial_runs_never_write_into_the_suite_folder(tmp_path):
+    suite = toy_suite_with_timing(tmp_path, bench_toy=OK_BENCH, bench_targets=TARGET_BENCH)
+    for extra in (["--quick"], ["--tiny"], ["--only", "toy"]):
+        proc = run_cli("bench", *extra, "--suite", str(suite), "--out", str(suite))
+        assert proc.returncode == 2, proc.stderr
+        assert_one_line_error(proc)
+        assert "full runs of the whole suite only" in proc.stderr
+    assert not (suite / "RESULTS.md").exists()
+    proc = run_cli("bench", "--only", "toy", "--suite", str(suite), cwd=tmp_path)  # default: ./tinygrad_mvc_out/bench
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "tinygrad_mvc_out" / "bench" / "RESULTS.md").is_file()
+    assert not (suite / "RESULTS.md").exists()
+
+
+def test_a_bad_tg_bench_threads_is_an_error_of_bench_only(tmp_path):
+    proc = run_bench("--version", TG_BENCH_THREADS="abc")
+    assert proc.returncode == 0 and proc.stdout == f"tinygrad-mvc {tg.__version__}\n" and proc.stderr == ""
+    suite = toy_suite(tmp_path, bench_toy=OK_BENCH)
+    for bad in ("abc", "١"):
+        proc = run_bench("bench", "--quick", "--suite", str(suite), "--out", str(tmp_path / "out"),
+                         TG_BENCH_THREADS=bad)
+        assert proc.returncode == 2, (bad, proc.stderr)
+        assert_one_line_error(proc)
+        assert "TG_BENCH_THREADS" in proc.stderr and repr(bad) in proc.stderr
+    proc = run_bench("bench", "--quick", "--suite", str(suite), "--out", str(tmp_path / "out"), "--threads", "2",
+                     TG_BENCH_THREADS="abc")  # an explicit --threads does not read it
+    assert proc.returncode == 0, proc.stderr
+    proc = run_bench("bench", "--quick", "--suite", str(suite), "--out", str(tmp_path / "out"), TG_BENCH_THREADS="3")
+    assert proc.returncode == 0, proc.stderr
+    assert "threads=3" in (tmp_path / "out" / "RESULTS.md").read_text()
+
+
+@pytest.mark.parametrize("option, value", [("--timeout", "-1"), ("--timeout", "0"), ("--timeout", "inf"),
+                                           ("--threads", "0")])
+def test_timeout_and_threads_must_be_positive(tmp_path, option, value):
+    proc = run_cli("bench", "--tiny", option, value, "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert_one_line_error(proc)
+    assert option in proc.stderr and "positive" in proc.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+
+
+def test_the_committed_results_are_one_full_run_with_its_own_figures():
+    report = BENCHMARKS / "RESULTS.md"
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("# tinygrad_mvc benchmark results\n")
+    assert "Written by `tinygrad-mvc bench` (full run)" in text, "RESULTS.md must come from a full run"
+    for path in sorted(BENCHMARKS.glob("bench_*.py")):
+        assert f"| {path.name} | ok |" in text, path.name
+    committed = {f"figures/{p.name}": bench_cli.file_sha256(p) for p in (BENCHMARKS / "figures").glob("*.png")}
+    assert committed, "benchmarks/figures/ is empty"
+    assert figure_hashes(text) == committed, "a committed figure does not come from the run RESULTS.md reports"
+    for rel in committed:
+        assert f"]({rel})" in text
+    assert "[NOTES.md](NOTES.md)" in text and (BENCHMARKS / "NOTES.md").is_file()
+    assert all(status in ("met", "MISSED") for *_, status in target_rows(text)) and target_rows(text)
+
+
+def test_target_lines(timing):
+    assert timing.target("a", 1.0, 2.0).endswith("measured 1.00x, **met**")
+    assert timing.target("a", 3.0, 2.0).endswith("**MISSED**")
+    assert timing.target("a", 3.0, 2.0, at_least=True, unit="").endswith("measured 3.00, **met**")
+    assert timing.target("a", float("nan"), 2.0, missing="failed the gate").endswith(
+        "measured failed the gate, **MISSED**")
+    assert timing.TARGETS[-1] == {"label": "a", "target": "≤ 2x", "measured": "failed the gate", "status": "MISSED"}
+    lines = timing.report("case", {"ref": (1e-3, 0.0), "ours": (4e-3, 0.0)}, "ref", {"bad": "wrong"},
+                          targets={"ours": 3.0, "bad": 3.0})
+    assert lines[-2] == "- Target: ours / ref, case ≤ 3x: measured 4.00x, **MISSED**"
+    assert lines[-1] == "- Target: bad / ref, case ≤ 3x: measured failed the correctness gate, **MISSED**"

@@ -368,3 +368,167 @@ def test_importing_the_module_does_not_import_graphviz():
     code = "import sys, tinygrad_mvc.viz.graph; print('graphviz' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- DOT safety
+
+# Every character that could end a DOT string, break a record, or make the SVG invalid XML.
+HOSTILE = ([chr(c) for c in range(0x20)] + ["\x7f", "\x85", "\x9f", "\ud800", "\udfff", "\u2028", "\u2029"]
+           + ['"', "{", "}", "<", ">", "|", "\\", "\\\\", '\\"', "\\n", "\\l", "&", "]", ";", "--", "->"])
+
+
+def visible(ch: str) -> str:
+    """What the picture must show for ``ch`` in a name."""
+    code = ord(ch[0]) if len(ch) == 1 else None
+    if code is None or ch == "\n":
+        return ch
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    if 0x80 <= code < 0xA0:
+        return f"\\x{code:02x}"
+    if code in (0xD800, 0xDFFF, 0x2028, 0x2029):
+        return f"\\u{code:04x}"
+    return ch
+
+
+def render_svg(source: str) -> str:
+    """Render with the real ``dot``: it must accept the source silently and give well-formed XML."""
+    import xml.etree.ElementTree as ET
+
+    proc = subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode(errors="replace")[:500]
+    svg = proc.stdout.decode("utf-8")
+    root = ET.fromstring(svg)  # invalid XML (a control character in a <text>) raises here
+    return "\n".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def hostile_graph():
+    """Leaves named with each hostile character, a names mapping and an op name that carry them too."""
+    leaves = [tg.tensor(float(i), requires_grad=True, name=f"a{ch}b") for i, ch in enumerate(HOSTILE)]
+
+    @tg.primitive(name="op\x00\"{|<}\\")
+    def weird(x):
+        return x * 2.0
+
+    weird.defvjp(lambda g, ans, x: g * 2.0)
+    total = weird(tg.stack(leaves).sum())
+    extra = tg.tensor(1.0, requires_grad=True)
+    total = total + extra
+    return total, leaves, {"k\x00e\x1by\"{x}|<>\\": extra}
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the Graphviz program dot")
+def test_hostile_names_give_valid_dot_that_renders_what_was_named():
+    out, leaves, names = hostile_graph()
+    dot = draw_graph(out, names=names, max_nodes=None)
+    dot.source.encode("utf-8")  # no lone surrogate survives
+    controls = [chr(c) for c in range(0x20) if c not in (0x09, 0x0A)]  # graphviz indents with tabs
+    assert not any(c in dot.source for c in controls)
+    texts = render_svg(dot.source)
+    for ch in HOSTILE:
+        assert f"a{visible(ch)}b" in texts, (ch, visible(ch))
+    assert "k\u2400e\u241by\"{x}|<>\\" in texts
+    assert "op\u2400\"{|<}\\" in texts
+    out.backward()
+    render_svg(draw_graph(out, names=names, max_nodes=None).source)  # with gradients, and freed inputs
+    render_svg(draw_graph(out, names=names, max_nodes=5).source)  # the summary node lists leaf names
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the Graphviz program dot")
+def test_dot_source_survives_graphviz_own_parser_round_trip():
+    out, _, names = hostile_graph()
+    source = draw_graph(out, names=names).source
+    canon = subprocess.run(["dot", "-Tcanon"], input=source.encode("utf-8"), capture_output=True, timeout=60)
+    assert canon.returncode == 0 and canon.stderr == b"", canon.stderr[:500]
+    assert render_svg(canon.stdout.decode("utf-8")) == render_svg(source)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the Graphviz program dot")
+def test_a_very_long_name_is_cut_and_still_renders():
+    x = tg.tensor(1.0, requires_grad=True, name="n" * 20000)
+    texts = render_svg(draw_graph(x * 2.0, names={"m" * 20000: x}).source)
+    assert "m" * 50 in texts and "m" * 61 not in texts and "…" in texts
+
+
+@pytest.mark.parametrize("ch", ["\x01\x1b", '"{|<\\'])
+def test_the_graph_command_never_writes_invalid_dot(tmp_path, ch):
+    from test_cli import run_cli
+
+    out = tmp_path / "g.dot"
+    proc = run_cli("graph", f"x{ch}*2", "--at", "x=1", "-o", str(out))  # argv cannot carry a NUL
+    if proc.returncode != 0:  # refused by the expression parser: one line, no file
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr and not out.exists(), proc.stderr
+        return
+    if shutil.which("dot"):
+        render_svg(out.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- save_graph errors name the user's path
+
+def test_save_graph_into_a_read_only_folder_names_the_path(tmp_path, small_graph):
+    from fs_helpers import read_only_folder
+
+    folder = read_only_folder(tmp_path / "ro")
+    try:
+        for name in ("g.dot", "g.svg"):
+            with pytest.raises(PermissionError) as info:
+                save_graph(small_graph, folder / name)
+            assert str(folder / name) in str(info.value) and ".tmp" not in str(info.value)
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+
+
+TMPFS_GRAPH_SCRIPT = r'''
+import contextlib, io, json, os, subprocess, sys
+from pathlib import Path
+import tinygrad_mvc as tg
+from tinygrad_mvc.cli import main
+
+folder = Path(sys.argv[1])
+x = tg.tensor([1.0] * 6, requires_grad=True, name="x" * 50)
+y = x
+for _ in range(300):  # a big picture: more than the 16 KiB file system holds
+    y = tg.tanh(y) * 1.5
+dot = tg.viz.draw_graph(y, max_nodes=None)
+out = {}
+
+def attempt(key, fn):
+    try:
+        fn()
+        out[key] = None
+    except OSError as e:
+        out[key] = [e.errno, str(e), e.filename]
+    out[key + "_listing"] = sorted(os.listdir(folder))
+
+attempt("full_dot", lambda: tg.viz.save_graph(dot, folder / "g.dot"))
+attempt("full_svg", lambda: tg.viz.save_graph(dot, folder / "g.svg"))
+subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+attempt("ro_dot", lambda: tg.viz.save_graph(tg.viz.draw_graph(x * 2), folder / "small.dot"))
+err = io.StringIO()
+with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+    out["cli_code"] = main(["graph", "x*2", "--at", "x=1", "-o", str(folder / "cli.svg")])
+out["cli_stderr"] = err.getvalue()
+print(json.dumps(out))
+'''
+
+
+def test_save_graph_on_a_full_and_a_read_only_tmpfs_names_the_users_path(tmp_path):
+    import errno
+
+    from fs_helpers import run_on_tmpfs
+
+    folder = tmp_path / "mnt"
+    out = run_on_tmpfs(folder, TMPFS_GRAPH_SCRIPT, size_kib=16)
+    for key, name, code in [("full_dot", "g.dot", errno.ENOSPC), ("full_svg", "g.svg", errno.ENOSPC),
+                            ("ro_dot", "small.dot", errno.EROFS)]:
+        assert out[key] is not None, f"{key}: did not fail"
+        got, message, filename = out[key]
+        path = str(folder / name)
+        assert got == code and filename == path and path in message and ".tmp" not in message, out[key]
+        assert out[key + "_listing"] == [], out  # no temporary file left behind
+    lines = out["cli_stderr"].strip().splitlines()
+    assert out["cli_code"] == 1 and len(lines) == 1, out
+    assert str(folder / "cli.svg") in lines[0] and ".tmp" not in lines[0] and "Read-only" in lines[0]

@@ -14,15 +14,19 @@ registration step and no special Parameter class.
 
 from __future__ import annotations
 
+import errno
+import io
+import math
 import os
-import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from . import ops
+from ._atomic import write_atomic
 from .creation import as_rng
 from .tensor import Tensor
 
@@ -97,15 +101,9 @@ class Module:
         Nothing is changed unless everything matches, so a failed load leaves the module as it was.
         """
         mine = dict(self.named_parameters())
-        missing = [name for name in mine if name not in state]
-        unexpected = [name for name in state if name not in mine]
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing {', '.join(missing)}")
-            if unexpected:
-                parts.append(f"unexpected {', '.join(unexpected)}")
-            raise ValueError(f"load_state_dict: the state does not fit {type(self).__name__}: {'; '.join(parts)}")
+        mismatch = _name_mismatch(mine, state, type(self).__name__)
+        if mismatch:
+            raise ValueError(f"load_state_dict: {mismatch}")
         values = {}
         for name, p in mine.items():
             value = np.asarray(state[name])
@@ -120,31 +118,32 @@ class Module:
         return self
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the parameters to ``path`` as ``.npz``, atomically; returns the path written.
+        """Write the parameters to ``path`` as ``.npz``, atomically and durably; returns the path written.
 
-        The file is written beside its destination under a temporary name and then renamed over it,
-        so a failure part-way (full disk, interrupt) leaves any previous file intact.
+        The file is written beside its destination under a temporary name, flushed to the disk
+        (``fsync``) and renamed over it, and the folder is flushed after the rename: a failure part-way
+        (full disk, interrupt, power cut) leaves any previous file intact. A replaced file keeps its
+        permission bits; a new one gets ``0o666 & ~umask``. An ``OSError`` names ``path``.
+
+        >>> import tempfile
+        >>> MLP([2, 3, 1], rng=0).save(Path(tempfile.mkdtemp()) / "net.npz").name
+        'net.npz'
         """
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **self.state_dict())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        state = self.state_dict()
+        return write_atomic(path, lambda f: np.savez(f, **state))
 
     def load(self, path: str | os.PathLike[str]) -> Module:
-        """Fill this module's parameters from a file written by :meth:`save`; returns the module."""
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                state = {name: archive[name] for name in archive.files}
-        except (ValueError, OSError) as e:
-            if isinstance(e, FileNotFoundError):
-                raise
-            raise ValueError(f"load: {path} is not a parameter file written by Module.save ({e})") from e
+        """Fill this module's parameters from a file written by :meth:`save`; returns the module.
+
+        Checked before any data is read: the file is a ``.npz`` archive (a ``.npy`` file, a
+        truncated, corrupt or foreign file is a ``ValueError`` naming the file and what is wrong),
+        its entries are exactly this module's parameters, and each entry's header gives the
+        parameter's shape and a numeric dtype (no objects, no pickles). So a small file cannot make
+        ``load`` allocate more than the module's own size. Nothing is changed unless everything
+        matches: a failed load leaves the module as it was. A missing file is ``FileNotFoundError``;
+        other I/O errors are ``OSError``.
+        """
+        state = _read_npz(path, self)
         try:
             return self.load_state_dict(state)
         except ValueError as e:
@@ -159,6 +158,134 @@ class Module:
 
     def _extra_repr(self) -> str:
         return ""
+
+
+def _name_mismatch(mine: Mapping[str, Any], given: Any, owner: str) -> str:
+    """'' if ``given`` (names) are exactly the parameter names of ``mine``, else what is missing and unexpected."""
+    missing = [name for name in mine if name not in given]
+    unexpected = [name for name in given if name not in mine]
+    if not missing and not unexpected:
+        return ""
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(missing)}")
+    if unexpected:
+        parts.append(f"unexpected {', '.join(unexpected)}")
+    return f"the state does not fit {owner}: {'; '.join(parts)}"
+
+
+# ---------------------------------------------------------------------- reading parameter files
+
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip starts with a member, or is empty
+
+
+class _Refused(ValueError):
+    """A parameter file that does not fit the module, with the reason (the caller adds the file's name)."""
+
+
+class _Capped(io.BufferedReader):
+    """A file whose reads never ask for more bytes than are left in it.
+
+    zipfile reads sizes straight from the archive's directory (``read(size_cd)``), and a buffered
+    ``read(n)`` allocates ``n`` bytes first: a corrupt or hostile size field in a tiny file must not
+    become a gigabyte allocation.
+    """
+
+    def __init__(self, raw: io.FileIO) -> None:
+        super().__init__(raw)
+        self._size = os.fstat(raw.fileno()).st_size
+
+    def read(self, size: int | None = -1) -> bytes:
+        rest = max(self._size - self.tell(), 0)
+        return super().read(rest if size is None or size < 0 else min(size, rest))
+
+
+def _read_npz(path: str | os.PathLike[str], module: Module) -> dict[str, np.ndarray]:
+    """The arrays of a ``.npz`` file written by :meth:`Module.save`, checked against ``module`` entry by entry.
+
+    Each entry's ``.npy`` header (shape, dtype) is read and checked before its data, and exactly
+    the bytes that shape and dtype need are read, so nothing bigger than the module is allocated.
+    """
+    where = f"load: {path}"
+    mine = dict(module.named_parameters())
+    with _Capped(io.FileIO(path, "rb")) as f:  # a missing file, a folder, no permission: OSError as usual
+        head = f.read(8)
+        if not head:
+            raise ValueError(f"{where}: the file is empty; expected a .npz archive written by Module.save")
+        if head.startswith(NPY_MAGIC):
+            raise ValueError(f"{where}: this is a .npy file (a single array); Module.load expects a .npz archive "
+                             f"written by Module.save")
+        if not head.startswith(ZIP_MAGICS):
+            raise ValueError(f"{where}: not a parameter file written by Module.save (a .npz archive is expected, "
+                             f"and this file does not start with the zip signature)")
+        f.seek(0)
+        try:
+            return _read_entries(f, mine, type(module).__name__)
+        except _Refused as e:
+            raise ValueError(f"{where}: {e}") from None
+        except OSError as e:
+            if e.errno not in (None, errno.EINVAL):  # a real I/O error, not a bad offset in the file
+                raise
+            raise ValueError(f"{where}: the file is damaged ({_why(e)}); it is not a complete file written by "
+                             f"Module.save") from None
+        except Exception as e:  # BadZipFile, zlib.error, EOFError, struct.error, a bad .npy header, ...
+            raise ValueError(f"{where}: the file is truncated or damaged ({_why(e)}); it is not a complete file "
+                             f"written by Module.save") from None
+
+
+def _why(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    if isinstance(err, zipfile.BadZipFile) and text == "File is not a zip file":
+        text = "the zip directory at its end is missing"
+    return f"{type(err).__name__}: {text[:200]}" if text else type(err).__name__
+
+
+def _read_entries(f: BinaryIO, mine: dict[str, Tensor], owner: str) -> dict[str, np.ndarray]:
+    import warnings
+
+    with zipfile.ZipFile(f) as archive:
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        for name in names:
+            if not name.endswith(".npy"):
+                raise _Refused(f"entry {name!r} is not a .npy array; not a file written by Module.save")
+            if names.count(name) > 1:
+                raise _Refused(f"entry {name!r} appears twice")
+        keys = [name[:-len(".npy")] for name in names]
+        mismatch = _name_mismatch(mine, keys, owner)
+        if mismatch:
+            raise _Refused(mismatch)
+        state = {}
+        for info, key in zip(infos, keys):
+            want = mine[key].shape
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")  # a header that needs numpy's Python 2 repairs is damaged
+                    if version == (1, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+                    elif version == (2, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+                    else:
+                        raise _Refused(f"entry {key!r}: .npy format version {version} is not one Module.save writes")
+                if dtype.hasobject:
+                    raise _Refused(f"parameter {key!r}: entries of dtype {dtype} hold Python objects (pickles), "
+                                   f"which are never loaded")
+                if dtype.kind not in "fiu" or dtype.fields is not None or dtype.subdtype is not None:
+                    raise _Refused(f"parameter {key!r}: values of dtype {dtype} are not numbers")
+                if tuple(shape) != want:
+                    raise _Refused(f"parameter {key!r} has shape {want} in {owner}, but the file gives shape "
+                                   f"{tuple(shape)}")
+                nbytes = math.prod(want) * dtype.itemsize
+                # One byte more than needed: a longer entry is wrong too, and reaching the end checks the CRC.
+                data = member.read(nbytes + 1)
+            if len(data) != nbytes:
+                what = "is cut short" if len(data) < nbytes else "holds more data than"
+                raise _Refused(f"parameter {key!r}: the entry {what} its header's shape {want} and dtype {dtype} "
+                               f"({nbytes} bytes); the file is damaged")
+            state[key] = np.frombuffer(data, dtype=dtype).reshape(want, order="F" if fortran else "C")
+        return state
 
 
 def _children(obj: Any) -> list[tuple[str, Any]]:

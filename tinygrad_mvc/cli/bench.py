@@ -1,5 +1,14 @@
 """``tinygrad-mvc bench [--quick] [--out DIR]``: run the benchmark suite and write RESULTS.md and its figures.
 
+Where the results go. A full run of the whole suite (no ``--quick``, ``--tiny`` or ``--only``)
+writes into the suite folder itself: ``benchmarks/RESULTS.md`` and ``benchmarks/figures/``, so the
+committed results and figures always come from one run, and a figure cannot outlive the run that
+drew it. Other runs write into ``./tinygrad_mvc_out/bench`` (and may not write into the suite
+folder). ``--out DIR`` chooses another folder. Either way ``DIR/figures/`` is emptied of ``.png``
+files before the run, and RESULTS.md lists every figure with its SHA-256, so a figure that does
+not match its report is easy to catch. Hand-written commentary lives in ``benchmarks/NOTES.md``,
+which RESULTS.md links to; RESULTS.md itself is never edited by hand.
+
 Where the suite is. The benchmarks are scripts in the repository's ``benchmarks/`` folder, not part
 of the installed package (they import torch, autograd and JAX when present, and their figures are
 documentation). The command looks, in order, at ``--suite DIR``, at ``benchmarks/`` next to the
@@ -10,7 +19,8 @@ What a benchmark is. Every ``benchmarks/bench_*.py`` joins the suite; it must pr
 ``main(argv: list[str] | None) -> list[str]`` returning Markdown lines (a ``## `` heading first) and
 accept ``--quick`` (under a minute). The runner also sets, for every benchmark:
 
-- ``TG_BENCH_OUT``: the folder for its figures (``_timing.add_options`` makes it the default of ``--out``),
+- ``TG_BENCH_OUT``: the folder for its figures, ``DIR/figures`` (``_timing.add_options`` makes it the default
+  of ``--out``),
 - ``TG_BENCH_TINY=1`` with ``--tiny``: the smallest sizes, for the tests (the default of ``--tiny``),
 - ``TG_BENCH_THREADS`` and ``OMP/OPENBLAS/MKL_NUM_THREADS``: the same thread count for every column,
 - ``MPLBACKEND=Agg`` and ``PYTHONPATH`` so that it imports the same ``tinygrad_mvc`` as this command.
@@ -19,12 +29,21 @@ Each benchmark runs in its own Python process, one after the other: importing to
 Python-level framework timed after it in the same process (see bench_overhead.py), and a crash of
 one benchmark cannot take the others down. A benchmark that raises, exits or times out is reported
 in RESULTS.md with the end of its traceback, and the command exits 1 after writing everything else.
+
+Targets. Each benchmark states its targets through ``_timing.target`` (see benchmarks/_timing.py);
+the runner collects them from the benchmark's process into the targets table of RESULTS.md, each
+marked ``met`` or ``MISSED``. A missed target is reported, not an error.
+
+``TG_BENCH_THREADS`` is read when ``bench`` runs (not when the parser is built), as the default of
+``--threads``; a value that is not a positive integer is a one-line usage error naming it (exit 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -33,10 +52,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._atomic import write_atomic
 from . import UsageError
 from .jobs import OUT_ROOT
 
 NAME = "bench"
+THREADS_VAR = "TG_BENCH_THREADS"
 HELP = "run the benchmarks (benchmarks/bench_*.py) and write RESULTS.md and figures"
 DEFAULT_OUT = OUT_ROOT / "bench"
 PEERS = ("torch", "autograd", "jax")
@@ -59,7 +80,8 @@ try:
     lines = module.main(list(argv))
     if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
         raise TypeError(f"main(argv) of {os.path.basename(path)} returned {type(lines).__name__}, not list[str]")
-    result = {"ok": True, "lines": lines, "error": ""}
+    timing = sys.modules.get("_timing")  # the targets the benchmark stated through _timing.target
+    result = {"ok": True, "lines": lines, "error": "", "targets": list(getattr(timing, "TARGETS", None) or [])}
 except SystemExit as e:
     result["error"] = f"SystemExit: exited with code {e.code} when run with arguments {argv}"
 except BaseException as e:
@@ -79,6 +101,7 @@ class BenchResult:
     lines: list[str] = field(default_factory=list)
     error: str = ""
     figures: list[Path] = field(default_factory=list)
+    targets: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def reason(self) -> str:
@@ -100,17 +123,58 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (under a minute)")
     parser.add_argument("--tiny", action="store_true",
                         help="the smallest sizes, only to check that everything runs (used by the tests)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder for RESULTS.md and the figures (default: ./{DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help=f"folder for RESULTS.md and figures/ (default: the suite folder itself for a full run "
+                             f"of the whole suite, else ./{DEFAULT_OUT})")
     parser.add_argument("--suite", type=Path, default=None, metavar="DIR",
                         help="folder of the bench_*.py files (default: the repository's benchmarks/)")
     parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
                         help="run only these benchmarks (e.g. finite_diff or bench_finite_diff.py)")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("TG_BENCH_THREADS", "1")), metavar="N",
-                        help="BLAS/OpenMP threads for every column (default: $TG_BENCH_THREADS or 1)")
-    parser.add_argument("--timeout", type=float, default=900.0, metavar="SECONDS",
+    parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                        help=f"BLAS/OpenMP threads for every column (default: ${THREADS_VAR} or 1)")
+    parser.add_argument("--timeout", type=_positive_seconds, default=900.0, metavar="SECONDS",
                         help="stop a benchmark that runs longer than this and report it as failed (default: 900)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(digits)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text) if text.isascii() and "_" not in text else math.nan
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def threads_from_env(environ: dict[str, str] | None = None) -> int:
+    """The default of ``--threads``: ``$TG_BENCH_THREADS`` if set, else 1; a bad value is a :class:`UsageError`."""
+    text = (os.environ if environ is None else environ).get(THREADS_VAR)
+    if text is None or text.strip() == "":
+        return 1
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise UsageError(f"{THREADS_VAR}={text!r}: must be a positive integer (it is the default of --threads; "
+                         f"unset it or pass --threads N)") from None
+
+
+def choose_out(args: argparse.Namespace, suite: Path) -> Path:
+    """Where RESULTS.md and figures/ go: ``--out``; else the suite folder for a full run of the whole suite."""
+    partial = args.quick or args.tiny or bool(args.only)
+    out = Path(args.out) if args.out is not None else DEFAULT_OUT if partial else suite
+    if partial and out.resolve() == suite.resolve():
+        what = "--tiny" if args.tiny else "--quick" if args.quick else "--only"
+        raise UsageError(f"--out {out}: the suite folder's RESULTS.md and figures/ come from full runs of the whole "
+                         f"suite only, and {what} is not one; write elsewhere (the default is ./{DEFAULT_OUT})")
+    return out
 
 
 def find_suite(explicit: Path | None = None) -> Path:
@@ -154,7 +218,7 @@ def child_env(out: Path, threads: int, tiny: bool) -> dict[str, str]:
     env = dict(os.environ)
     for var in ("TG_BENCH_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
-    env["TG_BENCH_OUT"] = str(out)
+    env["TG_BENCH_OUT"] = str(out / "figures")
     env["MPLBACKEND"] = "Agg"
     env.pop("TG_BENCH_TINY", None)
     if tiny:
@@ -165,12 +229,17 @@ def child_env(out: Path, threads: int, tiny: bool) -> dict[str, str]:
 
 
 def run_one(path: Path, argv: list[str], out: Path, env: dict[str, str], timeout: float) -> BenchResult:
-    """Run one benchmark file in a fresh Python process; its stdout goes to ``out/logs/NAME.log``."""
+    """Run one benchmark file in a fresh Python process; its stdout goes to ``out/logs/NAME.log``.
+
+    Its figures are the ``.png`` files it writes or rewrites under ``out/figures``.
+    """
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    figures_dir = out / "figures"
+    figures_dir.mkdir(exist_ok=True)
     result_file = logs / f"{path.stem}.json"
     result_file.unlink(missing_ok=True)
-    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
+    before = {p: p.stat().st_mtime_ns for p in figures_dir.rglob("*.png")}
     t0 = time.perf_counter()
     with open(logs / f"{path.stem}.log", "w", encoding="utf-8") as log:
         try:
@@ -180,7 +249,7 @@ def run_one(path: Path, argv: list[str], out: Path, env: dict[str, str], timeout
         except subprocess.TimeoutExpired:
             code = None
     seconds = time.perf_counter() - t0
-    figures = sorted(p for p in out.rglob("*.png") if before.get(p) != p.stat().st_mtime_ns)
+    figures = sorted(p for p in figures_dir.rglob("*.png") if before.get(p) != p.stat().st_mtime_ns)
     if code is None:
         return BenchResult(path.name, False, seconds, error=f"TimeoutError: stopped after {timeout:g} s (--timeout)",
                            figures=figures)
@@ -189,7 +258,9 @@ def run_one(path: Path, argv: list[str], out: Path, env: dict[str, str], timeout
     except (OSError, ValueError):
         return BenchResult(path.name, False, seconds, figures=figures,
                            error=f"the process exited with code {code} and left no result (crashed?)")
-    return BenchResult(path.name, bool(data["ok"]), seconds, list(data["lines"]), data["error"], figures)
+    targets = [t for t in data.get("targets", []) if isinstance(t, dict)
+               and all(isinstance(t.get(k), str) for k in ("label", "target", "measured", "status"))]
+    return BenchResult(path.name, bool(data["ok"]), seconds, list(data["lines"]), data["error"], figures, targets)
 
 
 def _versions() -> list[str]:
@@ -213,34 +284,59 @@ def _versions() -> list[str]:
 
 
 def results_markdown(results: list[BenchResult], args: argparse.Namespace, suite: Path, seconds: float) -> str:
-    """RESULTS.md: how it was run, how timing works, a summary, each benchmark's tables, failures, figures."""
+    """RESULTS.md: how it was run, a summary, the targets, how timing works, each benchmark's tables, failures,
+    figures (with their SHA-256)."""
     mode = "tiny" if args.tiny else "quick" if args.quick else "full"
+    out = Path(args.out)
+    in_suite = out.resolve() == suite.resolve()
     failed = [r for r in results if not r.ok]
+    command = f"tinygrad-mvc bench{' --tiny' if args.tiny else ''}{' --quick' if args.quick else ''}"
+    if args.only:
+        command += " --only " + " ".join(args.only)
+    where = f"`{suite.name}/`" if in_suite else f"`{suite}`"
     lines = ["# tinygrad_mvc benchmark results", "",
-             f"`tinygrad-mvc bench{' --tiny' if args.tiny else ''}{' --quick' if args.quick else ''}` ({mode} run) "
-             f"on {time.strftime('%Y-%m-%d %H:%M')}, {len(results)} benchmarks from `{suite}` in {seconds:.1f} s.", "",
-             *_versions(),
-             f"- Threads: BLAS/OpenMP (and XLA, torch) pinned to {args.threads} for every benchmark and every column "
-             f"(TG_BENCH_THREADS={args.threads}).", "",
-             "## Timing method", "",
-             "- Each benchmark runs in its own Python process, one after another (never two at once), so importing "
-             "torch in one does not slow the Python-level frameworks of another.",
-             "- Correctness gate: every implementation's result is checked against the hand-written NumPy reference "
-             "(exact derivatives to 1e-9 of the largest entry; finite differences to their truncation and "
-             "round-off tolerance) before it is timed. A column that fails is listed as FAILED and not timed.",
-             "- Warm-up calls first; then the columns of one case are timed round-robin (same process, same "
-             "machine state), each sample repeating the call for at least 20 ms; 5 samples (quick) to 25 (full). "
-             "Tables give the median time per call and the interquartile range (IQR) of the samples; ratios are "
-             "medians over the hand-written NumPy median of the same case in the same run. A call that lasts "
-             "over a second is timed once (marked '1 call').",
-             "- Peers (torch, HIPS autograd, JAX) are timed in a second phase after ours, against their own "
-             "hand-written NumPy run. Missing peers are skipped with a note.", "",
-             "## Summary", "", "| benchmark | status | wall time | figures |", "|---|---|---|---|"]
+             f"Written by `{command}` ({mode} run) on {time.strftime('%Y-%m-%d %H:%M')}: {len(results)} benchmarks "
+             f"from {where} in {seconds:.1f} s. This file and `figures/` are regenerated by every run; do not edit "
+             f"them by hand."]
+    notes = suite / "NOTES.md"
+    if notes.is_file():
+        link = "NOTES.md" if in_suite else Path(os.path.relpath(notes.resolve(), out.resolve())).as_posix()
+        lines[-1] += f" Commentary on the results is hand-written in [NOTES.md]({link})."
+    lines += ["", *_versions(),
+              f"- Threads: BLAS/OpenMP (and XLA, torch) pinned to {args.threads} for every benchmark and every column "
+              f"({THREADS_VAR}={args.threads}).", "",
+              "## Summary", "", "| benchmark | status | targets | wall time | figures |", "|---|---|---|---|---|"]
     for r in results:
         status = "ok" if r.ok else f"FAILED: {r.reason.replace('|', '/')}"
         figs = ", ".join(f"`{p.name}`" for p in r.figures) or "—"
-        lines.append(f"| {r.name} | {status} | {r.seconds:.1f} s | {figs} |")
-    lines.append("")
+        lines.append(f"| {r.name} | {status} | {_target_count(r)} | {r.seconds:.1f} s | {figs} |")
+    lines += ["", "## Targets", "",
+              "Each benchmark states its targets; every one is checked against this run's measurements."]
+    if mode != "full":
+        lines[-1] += (f" This is a {mode} run: its sizes and repeats are smaller than the targets are set for, so "
+                      f"met and MISSED here are only indicative; a full run decides.")
+    lines += ["", "| benchmark | target | measured | status |", "|---|---|---|---|"]
+    for r in results:
+        if not r.ok:
+            lines.append(f"| {r.name} | its targets | the benchmark FAILED | MISSED |")
+        for t in r.targets:
+            cell = {k: " ".join(t[k].replace("|", "/").split()) for k in ("label", "target", "measured", "status")}
+            lines.append(f"| {r.name} | {cell['label']} {cell['target']} | {cell['measured']} | {cell['status']} |")
+    if not any(r.targets for r in results) and not failed:
+        lines.append("| — | no benchmark stated a target | | |")
+    lines += ["", "## Timing method", "",
+              "- Each benchmark runs in its own Python process, one after another (never two at once), so importing "
+              "torch in one does not slow the Python-level frameworks of another.",
+              "- Correctness gate: every implementation's result is checked against the hand-written NumPy reference "
+              "(exact derivatives to 1e-9 of the largest entry; finite differences to their truncation and "
+              "round-off tolerance) before it is timed. A column that fails is listed as FAILED and not timed.",
+              "- Warm-up calls first; then the columns of one case are timed round-robin (same process, same "
+              "machine state), each sample repeating the call for at least 20 ms; 5 samples (quick) to 25 (full). "
+              "Tables give the median time per call and the interquartile range (IQR) of the samples; ratios are "
+              "medians over the hand-written NumPy median of the same case in the same run. A call that lasts "
+              "over a second is timed once (marked '1 call').",
+              "- Peers (torch, HIPS autograd, JAX) are timed in a second phase after ours, against their own "
+              "hand-written NumPy run. Missing peers are skipped with a note.", ""]
     for r in results:
         if r.ok:
             lines += [*r.lines, ""]
@@ -249,24 +345,47 @@ def results_markdown(results: list[BenchResult], args: argparse.Namespace, suite
         for r in failed:
             tail = r.error.strip().splitlines()[-25:]
             lines += [f"### {r.name}", "", "```", *tail, "```", ""]
-    figures = [p for r in results for p in r.figures]
+    figures = [(r, p) for r in results for p in r.figures]
     if figures:
         lines += ["## Figures", ""]
-        out = Path(args.out)
-        for p in figures:
-            rel = p.relative_to(out) if p.is_relative_to(out) else p
-            lines += [f"![{p.stem}]({rel.as_posix()})", ""]
+        for _, p in figures:
+            lines += [f"![{p.stem}]({_relative(p, out)})", ""]
+        lines += ["Each figure was written by this run:", "", "| figure | written by | SHA-256 |", "|---|---|---|"]
+        for r, p in figures:
+            lines.append(f"| `{_relative(p, out)}` | {r.name} | `{file_sha256(p)}` |")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _target_count(r: BenchResult) -> str:
+    if not r.ok:
+        return "—"
+    if not r.targets:
+        return "none stated"
+    missed = sum(t["status"] != "met" for t in r.targets)
+    return f"{len(r.targets) - missed} met, {missed} MISSED" if missed else f"{len(r.targets)} met"
+
+
+def _relative(p: Path, out: Path) -> str:
+    return (p.relative_to(out) if p.is_relative_to(out) else p).as_posix()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, as RESULTS.md records it for each figure."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def run(args: argparse.Namespace) -> int:
     from .jobs import prepare_out
 
-    if args.threads < 1:
-        raise UsageError(f"--threads {args.threads}: must be at least 1")
-    suite = find_suite(args.suite)
+    if args.threads is None:
+        args.threads = threads_from_env()
+    suite = find_suite(args.suite).resolve()
     files = discover(suite, args.only)
-    out = prepare_out(args.out).resolve()
+    out = prepare_out(choose_out(args, suite)).resolve()
+    figures_dir = out / "figures"
+    figures_dir.mkdir(exist_ok=True)
+    for stale in figures_dir.glob("*.png"):  # every figure in the report comes from this run
+        stale.unlink()
     env = child_env(out, args.threads, args.tiny)
     # --tiny implies --quick: a benchmark that does not read TG_BENCH_TINY still runs its small sizes
     argv = ["--quick"] if args.quick or args.tiny else []
@@ -281,7 +400,8 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     args.out = out
     report = out / "RESULTS.md"
-    report.write_text(results_markdown(results, args, suite, seconds), encoding="utf-8")
+    text = results_markdown(results, args, suite, seconds).encode("utf-8")
+    write_atomic(report, lambda f: f.write(text))
     for r in results:
         for p in r.figures:
             print(f"wrote {p}")

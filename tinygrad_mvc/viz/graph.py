@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-import uuid
+import unicodedata
 from collections import Counter, deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import write_atomic
 from ..tensor import Tensor
 
 __all__ = ["draw_graph", "save_graph", "RANKDIRS", "FORMATS", "INSTALL_HINT"]
@@ -44,6 +45,7 @@ INSTALL_HINT = ("install Graphviz to render it: apt-get install graphviz (Debian
 SMALL = 6
 STATS_LIMIT = 10 ** 6
 OPTION_WIDTH = 32  # characters of one op option (axis=..., index=...) before it is cut with "…"
+NAME_WIDTH = 60  # characters of a tensor or op name: Graphviz refuses a quoted string over 16 384 bytes
 SUMMARY_OPS = 4  # op kinds listed in the summary node of a collapsed graph
 
 # Colours say what a value is at a glance: leaves to be trained, constants, and the output.
@@ -218,7 +220,7 @@ def _fit(order: list[Tensor], max_nodes: int | None) -> int:
 
 
 def _summary_text(hidden: list[Tensor]) -> str:
-    ops = Counter(v._op.name for v in hidden if v._op is not None)
+    ops = Counter(_cut(str(v._op.name), NAME_WIDTH) for v in hidden if v._op is not None)
     leaves = [v for v in hidden if v._op is None]
     lines = [f"… {len(hidden)} earlier tensor{'s' if len(hidden) != 1 else ''}"]
     if ops:
@@ -226,7 +228,7 @@ def _summary_text(hidden: list[Tensor]) -> str:
         more = ", …" if len(ops) > SUMMARY_OPS else ""
         lines.append(f"(ops: {', '.join(listed)}{more})")
     if leaves:
-        named = [v.name for v in leaves if v.name][:3]
+        named = [_cut(v.name, NAME_WIDTH) for v in leaves if v.name][:3]
         lines.append(f"{len(leaves)} lea{'ves' if len(leaves) != 1 else 'f'}"
                      + (f": {', '.join(named)}{', …' if len(leaves) > len(named) else ''}" if named else ""))
     return "\n".join(lines)
@@ -260,7 +262,7 @@ def _value_label(v: Tensor, label: str | None, show_data: bool, show_grad: bool)
     fields = []
     name = label or v.name
     if name:
-        fields.append(name)
+        fields.append(_cut(name, NAME_WIDTH))
     fields.append(f"{v.data.shape} {v.data.dtype}")
     if show_data:
         fields.append("data " + _summary(v.data))
@@ -271,7 +273,7 @@ def _value_label(v: Tensor, label: str | None, show_data: bool, show_grad: bool)
 
 def _op_label(op: Any, args: tuple[Any, ...] | None, kwargs: dict[str, Any] | None,
               sig: inspect.Signature | None) -> str:
-    lines = [op.name]
+    lines = [_cut(str(op.name), NAME_WIDTH)]
     if args is None:
         lines.append("(inputs freed)")
     else:
@@ -384,17 +386,47 @@ def _brief(v: Any) -> str:
         text = f"Tensor{v.shape}"
     else:
         text = repr(v)
-    return text if len(text) <= OPTION_WIDTH else text[:OPTION_WIDTH - 1] + "…"
+    return _cut(text, OPTION_WIDTH)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+# Characters that no DOT label may carry as they are: NUL ends Graphviz's strings, other control
+# characters make invalid SVG/XML, lone surrogates cannot be encoded as UTF-8, and U+2028/U+2029
+# break lines. Each is shown as a visible stand-in instead (C0 controls as their Unicode control
+# pictures ␀ ␁ ..., the others as \xNN or \uNNNN); a newline stays a line break.
+_HIDDEN_CATEGORIES = ("Cc", "Cs", "Zl", "Zp")
+
+
+def _visible(text: str) -> str:
+    """``text`` with every control character, lone surrogate and line/paragraph separator made visible."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\n" or unicodedata.category(ch) not in _HIDDEN_CATEGORIES:
+            out.append(ch)
+        elif code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
 
 
 def _escape(text: str) -> str:
-    """Plain DOT label text: backslashes and quotes escaped, newlines as DOT's ``\\n``."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """Plain DOT label text: control characters made visible, backslashes and quotes escaped, newlines as
+    DOT's ``\\n``."""
+    return _visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _escape_record(text: str) -> str:
     """One field of a record label: also escape the characters that structure records."""
-    text = text.replace("\\", "\\\\")
+    text = _visible(text).replace("\\", "\\\\")
     for ch in '{}|<>"':
         text = text.replace(ch, "\\" + ch)
     return text.replace("\n", "\\n")
@@ -403,14 +435,5 @@ def _escape_record(text: str) -> str:
 # ----------------------------------------------------------------------------- files
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then move it into place in one step."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        # os.open with mode 0o666 honours the umask, unlike tempfile's private 0o600 files.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` through a flushed temporary file beside it (see ``tinygrad_mvc._atomic``)."""
+    write_atomic(path, lambda f: f.write(data))
