@@ -159,7 +159,8 @@ class _Lines:
     def __next__(self) -> str:
         limits, path = self.limits, self.path
         while True:
-            raw = self.fh.readline(limits.max_line + 2)  # room for the line's own '\r\n'
+            # never more than either limit allows, plus room for the line's own '\r\n'
+            raw = self.fh.readline(min(limits.max_line, limits.max_bytes - self.size) + 2)
             if not raw:
                 raise StopIteration
             self.line += 1
