@@ -368,3 +368,12 @@ def test_unclosed_parenthesis_points_at_the_parenthesis():
 def test_at_values_are_read_like_numbers_in_expressions(capsys, value):
     code, out, err = run_main(capsys, "check", "x", "--at", f"x={value}")
     assert code == 2 and out == "" and f"the value {value!r} is not a number: " in err
+
+
+@pytest.mark.parametrize("name", ["tinygrad_mvc.cli.check", "tinygrad_mvc.cli.graph"])
+def test_docstring_examples_of_graph_and_check(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -323,10 +323,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if unsure:
         worst = max(unsure, key=lambda row: row[3])
+        advice = ("another point" if args.method == "complex" and args.order == 1 else
+                  "--order 1 or another point (the Hessian's real steps are h*max(1,|x|))" if args.method == "complex"
+                  else "--method complex (its step error is negligible) or another point")
         print(f"tinygrad-mvc check: inconclusive: finite differences cannot resolve this point ({len(unsure)} of "
               f"{len(rows)} entries differ by no more than the differences' own error estimate; worst {worst[0]}: "
-              f"|autodiff - fd| = {worst[3]:.2g}, estimate {worst[5]:.2g}); try --method complex (its step "
-              f"error is negligible) or another point", file=sys.stderr)
+              f"|autodiff - fd| = {worst[3]:.2g}, estimate {worst[5]:.2g}); try {advice}", file=sys.stderr)
         return 2
     print(f"ok: all {len(rows)} entries agree")
     return 0

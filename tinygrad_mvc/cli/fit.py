@@ -77,7 +77,7 @@ def _delimiter(text: str) -> str:
     return text
 
 
-_delimiter.__name__ = "delimiter (one character such as ';', or 'tab')"
+_delimiter.__name__ = "one-character delimiter"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
