@@ -12,6 +12,7 @@ parts (matplotlib, graphviz) inside ``run``, so ``--help`` and ``--version`` sta
 Exit codes: 0 success, 2 bad usage (argparse errors, :class:`UsageError`), 1 failure (:class:`Failure`
 or any other error). Errors are one line on stderr, ``tinygrad-mvc: error: ...``, never a traceback. Run without
 a subcommand, ``tinygrad-mvc`` prints its help to stderr and exits 2, as a usage error.
+``python -m tinygrad_mvc`` and ``python -m tinygrad_mvc.cli`` run the same :func:`main`.
 
 >>> main(["--version"])  # doctest: +SKIP
 tinygrad-mvc 0.1.0
