@@ -185,3 +185,29 @@ def test_build_parser_knows_every_subcommand():
     parser = build_parser()
     for name in SUBCOMMANDS:
         assert parser.parse_args([name]).command == name
+
+
+# --------------------------------------------------------------------------- issue 13
+
+def test_python_dash_m_tinygrad_mvc_is_the_same_command(tmp_path):
+    exe = [sys.executable, "-m", "tinygrad_mvc"]
+    proc = run_cli("--version", exe=exe)
+    assert proc.returncode == 0 and proc.stdout == f"tinygrad-mvc {tinygrad_mvc.__version__}\n", proc.stderr
+    proc = run_cli("check", "x*y", "--at", "x=1", "y=2", exe=exe, cwd=tmp_path)
+    assert proc.returncode == 0 and "ok: all 2 entries agree" in proc.stdout
+    proc = run_cli("demo", "--bogus", exe=exe)
+    assert proc.returncode == 2 and proc.stderr.startswith("tinygrad-mvc demo: error:")
+
+
+def test_demo_seed_is_checked_and_named(tmp_path):
+    proc = run_cli("demo", "--seed", "-1", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert_one_line_error(proc)
+    assert "--seed -1: must be an integer from 0 to 4294967295" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_help_prints_a_plain_percent_sign():
+    proc = run_cli("demo", "--help")
+    assert proc.returncode == 0
+    assert "97%" in proc.stdout and "97%%" not in proc.stdout

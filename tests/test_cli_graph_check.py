@@ -10,6 +10,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.test_cli import assert_one_line_error, run_cli, written_files
@@ -228,8 +229,8 @@ def test_check_exits_1_when_only_a_second_derivative_is_wrong(capsys, monkeypatc
 def test_check_outside_the_domain(capsys):
     code, _, err = run_main(capsys, "check", "log(x)", "--at", "x=-1")
     assert code == 2 and "EXPR is nan at x=-1" in err
-    code, out, err = run_main(capsys, "check", "sqrt(x)", "--at", "x=0")  # f'(0) is infinite
-    assert code == 1 and table_rows(out)["d/dx"][-1] == "FAIL"
+    code, out, err = run_main(capsys, "check", "sqrt(x)", "--at", "x=0")  # f'(0) is infinite: refused, as in graph
+    assert code == 2 and out == "" and "df/dx is inf at x=0" in err
     code, _, err = run_main(capsys, "check", "2 + 3")
     assert code == 2 and "no variables" in err
     code, _, err = run_main(capsys, "check", "x", "--at", "x=1", "--tol", "0")
@@ -237,15 +238,142 @@ def test_check_outside_the_domain(capsys):
 
 
 def test_compare_and_table():
-    rows = compare([("d/dx", 2.0, 2.0 + 1e-9, 0.0), ("d/dy", 1.0, 1.1, 0.0), ("d/dz", 1.0, 1.1, 0.2),
-                    ("d/dw", math.inf, math.inf, 0.0), ("d/dv", 1e6, 1e6 * (1 + 1e-7), 0.0)], 1e-6)
-    assert [row[-1] for row in rows] == [True, False, True, False, True]
+    rows = compare([("d/dx", 2.0, 2.0 + 1e-9, 0.0, 0.0), ("d/dy", 1.0, 1.1, 0.0, 0.0), ("d/dz", 1.0, 1.1, 0.2, 0.0),
+                    ("d/dw", math.inf, math.inf, 0.0, 0.0), ("d/dv", 1e6, 1e6 * (1 + 1e-7), 0.0, 0.0),
+                    ("d/du", 1.0, 1.1, 0.0, 0.2), ("d/dt", 1.0, 1.1, 0.0, 0.01)], 1e-6)
+    assert [row[-1] for row in rows] == ["ok", "FAIL", "ok", "FAIL", "ok", "inconclusive", "FAIL"]
     lines = format_table(rows).splitlines()
-    assert lines[0].split() == ["entry", "autodiff", "finite", "diff", "abs", "error", "rel", "error"]
+    assert lines[0].split() == ["entry", "autodiff", "finite", "diff", "abs", "error", "rel", "error", "fd", "error",
+                                "est"]
     assert len({line.index(line.split()[1]) for line in lines[1:]}) == 1  # one column for autodiff
-    assert round_off("complex", 1, 1e9, [1.0]) == 0.0
-    assert round_off("central", 2, 1e6, [1.0]) > round_off("central", 1, 1e6, [1.0]) > 0
+    assert round_off("complex", 1, 1e9, 1e-20) == 0.0
+    assert round_off("central", 2, 1e6, 1e-4) > round_off("central", 1, 1e6, 1e-4) > 0
+    assert round_off("central", 2, 1.0, 1e-200) == math.inf  # no OverflowError
 
 
 def test_parse_assignments():
     assert parse_assignments([" a = 1", "b=-2e3"]) == {"a": 1.0, "b": -2000.0}
+
+
+# --------------------------------------------------------------------------- issue 13: graph and check at the edges
+
+def test_graph_refuses_a_bad_suffix_before_computing(tmp_path):
+    proc = run_cli("graph", "x*y", "--at", "x=1", "y=2", "-o", "out.jpg", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""  # before: the value and gradient, then the error
+    assert_one_line_error(proc)
+    assert "-o out.jpg" in proc.stderr and ".svg, .png, .pdf, .dot" in proc.stderr
+    assert_nothing_written(tmp_path)
+
+
+def test_graph_refuses_a_folder_or_a_file_in_the_way(capsys, tmp_path):
+    (tmp_path / "g.svg").mkdir()
+    (tmp_path / "f").write_text("")
+    for out, message in [(tmp_path / "g.svg", "is a folder"), (tmp_path / "f" / "g.svg", "is a file, not a folder")]:
+        code, stdout, err = run_main(capsys, "graph", "x", "--at", "x=1", "-o", str(out))
+        assert code == 2 and stdout == "" and f"-o {out}: " in err and message in err, err
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, where no file can be created")
+def test_graph_write_errors_name_the_users_path_not_a_temporary_file():
+    proc = run_cli("graph", "x", "--at", "x=1", "-o", "/proc/graph.dot")
+    assert proc.returncode == 1
+    assert_one_line_error(proc)
+    assert "cannot write -o /proc/graph.dot" in proc.stderr and ".tmp" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["graph", "check"])
+def test_nan_or_inf_value_or_gradient_is_refused_the_same_way(tmp_path, command):
+    proc = run_cli(command, "log(x)", "--at", "x=-1", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""  # before, graph printed nan and exited 0
+    assert_one_line_error(proc)
+    assert f"tinygrad-mvc {command}: error: EXPR is nan at x=-1" in proc.stderr
+    proc = run_cli(command, "sqrt(x)", "--at", "x=0", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert f"tinygrad-mvc {command}: error: df/dx is inf at x=0" in proc.stderr
+    assert_nothing_written(tmp_path)
+
+
+def test_check_overflow_in_the_differences_is_explained_with_exit_2():
+    proc = run_cli("check", "x", "--at", "x=1e300", "--order", "2")
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # before: OverflowError, exit 1 ("disagree")
+    assert_one_line_error(proc)
+    assert "finite differences overflow at x=1e+300" in proc.stderr and "OverflowError" not in proc.stderr
+
+
+def test_check_says_inconclusive_where_differences_cannot_resolve_the_point():
+    proc = run_cli("check", "sin(x)", "--at", "x=1e8")
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # before: FAIL, exit 1, though autodiff is right
+    assert "steps (h*max(1,|x|), h = 6.06e-06): x 606" in proc.stdout
+    assert table_rows(proc.stdout)["d/dx"][-1] == "inconclusive"
+    assert float(table_rows(proc.stdout)["d/dx"][0]) == pytest.approx(math.cos(1e8), rel=1e-9)
+    assert proc.stderr.startswith("tinygrad-mvc check: inconclusive: finite differences cannot resolve this point")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    # the complex step needs no relative step: there the check passes
+    code = run_cli("check", "sin(x)", "--at", "x=1e8", "--method", "complex")
+    assert code.returncode == 0 and "steps (h = 1e-20): x 1e-20" in code.stdout
+
+
+def test_a_wrong_rule_still_fails_where_the_point_is_resolvable(capsys, monkeypatch):
+    monkeypatch.setattr(ops.sin, "vjps", (lambda g, out, x: g * ops.cos(x) * 1.001,))
+    code, out, err = run_main(capsys, "check", "sin(x)", "--at", "x=30")
+    assert code == 1 and table_rows(out)["d/dx"][-1] == "FAIL"
+
+
+def test_truncation_estimates_follow_taylor():
+    from tinygrad_mvc.cli.check import higher_partials, needed_partials, truncation
+    from tinygrad_mvc.expr import parse
+
+    point = {"x": 2.0, "y": 3.0}
+    need = needed_partials("central", 1, 2) | needed_partials("central", 2, 2) | needed_partials("forward", 2, 2)
+    partial = higher_partials(parse("x**4 * y"), point, need)
+    assert partial[0, 0, 0] == 24 * 2 * 3 and partial[1, 1, 1] == 0 and partial[0, 0, 0, 1] == 24 * 2
+    assert partial[0, 0, 1] == 12 * 4 and partial[0, 1, 1] == 0
+    s = np.array([1e-3, 2e-3])
+    assert truncation("central", (0,), s, s, partial) == pytest.approx(2 * 1e-6 / 6 * 144)
+    assert truncation("central", (0, 1), s, s, partial) == pytest.approx(2 * 1e-6 * 48 / 6)
+    assert truncation("forward", (0, 1), s, s, partial) == pytest.approx(2 * 1e-3 * 48 / 2)
+
+
+def test_expressions_know_pi_e_and_every_function_of_the_table(capsys, tmp_path):
+    from tinygrad_mvc.expr import FUNCTIONS
+
+    proc = run_cli("check", "--help")
+    text = " ".join(proc.stdout.split())
+    assert "the constants pi and e" in text
+    assert f"functions {' '.join(FUNCTIONS)}." in text and "softplus" in FUNCTIONS
+    code, out, err = run_main(capsys, "graph", "pi*x + e + softplus(x)", "--at", "x=0", "-o", str(tmp_path / "g.dot"))
+    assert code == 0, err
+    assert f"= {math.e + math.log(2):.12g}" in out
+    assert gradient_lines(out)["df/dx"] == pytest.approx(math.pi + 0.5, rel=1e-11)
+
+
+def test_variables_are_listed_in_the_order_of_at(capsys, tmp_path):
+    proc = run_cli("graph", "x*y + z", "--at", "z=3", "y=2", "x=1", "-o", str(tmp_path / "g.dot"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "f(z=3, y=2, x=1) = 5"
+    assert list(gradient_lines(proc.stdout)) == ["df/dz", "df/dy", "df/dx"]
+    code, out, _ = run_main(capsys, "check", "x*y", "--at", "y=2", "x=1")
+    assert code == 0 and out.startswith("f(y=2, x=1) = 2") and list(table_rows(out)) == ["d/dy", "d/dx"]
+    code, _, err = run_main(capsys, "check", "b*x + a", "--at", "q=1")
+    assert "no value for b, x, a" in err  # in the order of the text, not sorted
+
+
+def test_unclosed_parenthesis_points_at_the_parenthesis():
+    proc = run_cli("graph", "2 * sin(x", "--at", "x=1")
+    assert proc.returncode == 2
+    assert "'(' is never closed at column 8" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["١", "３", "𝟏", "1_000"])
+def test_at_values_are_read_like_numbers_in_expressions(capsys, value):
+    code, out, err = run_main(capsys, "check", "x", "--at", f"x={value}")
+    assert code == 2 and out == "" and f"the value {value!r} is not a number: " in err
+
+
+@pytest.mark.parametrize("name", ["tinygrad_mvc.cli.check", "tinygrad_mvc.cli.graph"])
+def test_docstring_examples_of_graph_and_check(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -232,3 +232,27 @@ def test_bad_method_is_a_value_error(fn):
     with pytest.raises(ValueError) as info:
         fn(f, X, method="sideways")
     assert "sideways" in str(info.value)
+
+
+# =============================================================================== the step rule (issue 13)
+
+def test_the_step_rule_is_documented_where_users_look():
+    for text in (fd.numerical_grad.__doc__, fd.__doc__):
+        assert "h·max(1, |x_i|)" in text and "1e8" in text
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "central"])
+def test_the_steps_are_the_ones_the_differences_use(method):
+    # for f = (v - x)² a forward difference at x is s, a backward one -s, a central one 0: the step can be read back
+    x = np.array([0.25, -3.0, 1e8])
+    s = fd.steps(x, method=method)
+    np.testing.assert_allclose(s, fd.default_step(method) * np.maximum(1.0, np.abs(x)), rtol=1e-9)
+    sign = {"forward": 1.0, "backward": -1.0, "central": 0.0}[method]
+    for xi, si in zip(x, s, strict=True):
+        g = fd.numerical_grad(lambda v, xi=xi: np.sum((v - xi) ** 2), np.array([xi]), method=method)[0]
+        assert g == pytest.approx(sign * si, rel=1e-9, abs=1e-9 * si)
+    assert np.array_equal((x + s) - x, s)  # exactly representable
+    np.testing.assert_allclose(fd.steps(x, h=1e-3), 1e-3 * np.maximum(1.0, np.abs(x)), rtol=1e-9)
+    np.testing.assert_allclose(fd.steps(x, method=method, order=2),
+                               fd.default_step(method, order=2) * np.maximum(1.0, np.abs(x)), rtol=1e-9)
+    np.testing.assert_array_equal(fd.steps(x, method="complex"), np.full(3, 1e-20))

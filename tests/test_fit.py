@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_mvc as tg
-from tinygrad_mvc.fit import FitWarning, chi2_sf, curve_fit, gammaincc, linear_regression
+from tinygrad_mvc.fit import FitWarning, chi2_sf, curve_fit, format_uncertainty, gammaincc, linear_regression
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -137,9 +137,46 @@ def test_report_reads_well():
     text = r.report()
     assert isinstance(text, str) and repr(text) == text
     for name, p, s in zip(["A", "mu", "s", "bg"], r.params, r.stderr, strict=True):
-        assert f"{name}" in text and f"{p:.6g} ± {s:.6g}" in text
+        assert f"  {name:2} = {format_uncertainty(p, s)}\n" in text
     assert f"chi2 = {r.chi2:.6g}, dof = {r.dof}" in text and "p-value" in text and "chi2/dof" in text
+    full = r.report(digits=17)  # full precision stays available, as do the attributes
+    for p, s in zip(r.params, r.stderr, strict=True):
+        assert f"{p:.17g} ± {s:.17g}" in full
     np.testing.assert_allclose(r.predict(x), peak_np(x, *r.params), rtol=1e-12)
+
+
+@pytest.mark.parametrize("value, err, text", [
+    (2.00612, 0.03421, "2.006 ± 0.034"),
+    (-2.00612, 0.03421, "-2.006 ± 0.034"),
+    (1.94, 0.0894427, "1.940 ± 0.089"),
+    (0.99, 0.0996, "0.99 ± 0.10"),        # the uncertainty rounds up to the next decade
+    (123456.0, 789.0, "123460 ± 790"),
+    (3.0, 12.6, "3 ± 13"),
+    (1.23456e-3, 2.1e-5, "0.001235 ± 0.000021"),
+    (1.23456e-4, 2.1e-6, "(1.235 ± 0.021)e-04"),
+    (2.0061e-7, 3.42e-9, "(2.006 ± 0.034)e-07"),
+    (6.02214e23, 1.2e20, "(6.0221 ± 0.0012)e+23"),
+    (-0.0001, 0.05, "0.000 ± 0.050"),     # no "-0.000"
+    (1.5, 0.0, "1.5 ± 0"),
+    (1.5, math.inf, "1.5 ± inf"),
+])
+def test_format_uncertainty_rounds_the_value_to_the_uncertainty(value, err, text):
+    assert format_uncertainty(value, err) == text
+
+
+def test_report_without_sigma_is_not_a_goodness_of_fit():
+    x = np.arange(10.0)
+    y = 2 * x + 1 + 0.01 * (-1) ** np.arange(10)
+    for r in (curve_fit(lambda x, p: p[0] * x + p[1], x, y, [1.0, 0.0]), linear_regression(x, y)):
+        text = r.report()
+        assert "p-value" not in text.replace("no p-value", "") and "chi2/dof = " not in text.replace(
+            "scaled by chi2/dof = ", "")
+        assert "no sigma given" in text and "residual sum of squares" in text
+        assert f"scaled by chi2/dof = {r.reduced_chi2:.6g} (errors: relative)" in text
+    with_sigma = linear_regression(x, y, sigma=0.01)
+    assert "p-value = " in with_sigma.report() and "no sigma" not in with_sigma.report()
+    relative = linear_regression(x, y, sigma=0.01, errors="relative")
+    assert "errors relative: sigma only weights the points; the covariance is scaled by chi2/dof" in relative.report()
 
 
 # =============================================================================== linear regression
@@ -323,6 +360,15 @@ def test_plot_fit_has_the_data_the_curve_and_the_pulls():
     np.testing.assert_allclose(pulls[0].get_ydata(), (y - peak_np(x, *r.params)) / sigma, rtol=1e-9, atol=1e-9)
     curve = max(top.lines, key=lambda line: len(line.get_xdata()))
     np.testing.assert_allclose(curve.get_ydata(), peak_np(curve.get_xdata(), *r.params), rtol=1e-12)
+    plt.close(fig)
+    legend = [t.get_text() for t in top.get_legend().get_texts()]
+    assert any("χ²/ν" in t for t in legend)
+    assert any(f"A = {format_uncertainty(r.params[0], r.stderr[0])}" in t.replace("p[0]", "A") for t in legend)
+    plt.close(fig)
+    no_sigma = curve_fit(peak, x, y, P0)
+    fig = tg.viz.plot_fit(no_sigma)
+    legend = " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    assert "χ²" not in legend and "no σ given" in legend and "residual sum of squares" in legend
     plt.close(fig)
     two_d = curve_fit(lambda x, p: p[0] * x[0] + p[1] * x[1], np.stack([x, x ** 2]), y, [1.0, 1.0])
     with pytest.raises(ValueError, match="1-D x"):

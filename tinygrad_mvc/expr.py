@@ -1,9 +1,12 @@
 """Arithmetic expressions from text, evaluated with the framework's own ops — never as Python.
 
-The grammar is small on purpose: numbers (``2``, ``0.5``, ``1e-3``), variables (identifiers),
+The grammar is small on purpose: numbers (``2``, ``0.5``, ``1e-3``; ASCII digits only, see
+:func:`parse_number`), the constants ``pi`` and ``e`` (:data:`CONSTANTS`), variables (identifiers),
 ``+ - * / **`` with Python's precedence (``**`` is right-associative and binds tighter than a
 unary minus: ``-x**2 == -(x**2)``, ``2**3**2 == 512``), parentheses, and one-argument calls of
-the functions in :data:`FUNCTIONS`. Anything else — attribute access, indexing, strings,
+the functions in :data:`FUNCTIONS`: every elementwise one-input op of the derivative table
+(:data:`tinygrad_mvc.ops.TABLE`) that is public in ``tinygrad_mvc``, so an op added to the table is
+known here without a second list. Anything else — attribute access, indexing, strings,
 keywords, other calls, comparisons — is an :class:`ExprError` that names the offending part and
 its column. The text is read by a hand-written tokenizer and a precedence-climbing parser with an
 explicit depth limit, so no input can reach ``eval`` or exhaust the interpreter's stack.
@@ -22,6 +25,7 @@ explicit depth limit, so no input can reach ``eval`` or exhaust the interpreter'
 from __future__ import annotations
 
 import keyword
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -29,10 +33,14 @@ from typing import Any
 
 import numpy as np
 
+import tinygrad_mvc as _package
+
 from . import ops
+from .engine import Primitive, UnaryPrimitive
 from .tensor import Tensor
 
-__all__ = ["Expr", "ExprError", "parse", "evaluate", "free_variables", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["Expr", "ExprError", "parse", "evaluate", "free_variables", "parse_number", "FUNCTIONS", "CONSTANTS",
+           "MAX_LENGTH", "MAX_DEPTH"]
 
 MAX_LENGTH = 1000
 """Longest accepted text, in characters."""
@@ -40,14 +48,29 @@ MAX_LENGTH = 1000
 MAX_DEPTH = 100
 """Deepest accepted nesting (parentheses, calls, unary signs, right-hand sides of ``**``)."""
 
-_TENSOR_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    "sin": ops.sin, "cos": ops.cos, "tan": ops.tan, "exp": ops.exp, "log": ops.log, "sqrt": ops.sqrt,
-    "tanh": ops.tanh, "sigmoid": ops.sigmoid, "relu": ops.relu, "abs": ops.abs,
-}
 
-# Plain NumPy versions, used as an independent reference (finite differences). They accept complex
-# input for the complex-step method: there relu and abs become their analytic continuations (a branch
-# on the real part), and sigmoid goes through tanh, which neither overflows nor needs a branch.
+
+def table_functions(table: Mapping[str, Primitive], public: Any) -> dict[str, Primitive]:
+    """The ops of ``table`` an expression may call: elementwise, exactly one input, and named in ``public``.
+
+    Internal helpers (``identity``, ``neg``, ``tanh_grad``, ...) are not public; ``clip`` takes options
+    and ``maximum`` two inputs, so neither is a one-input op.
+
+    >>> sorted(table_functions(ops.TABLE, ["sin", "clip", "maximum", "tanh_grad"]))
+    ['sin']
+    """
+    public = set(public)
+    return {name: prim for name, prim in table.items()
+            if name in public and prim.elementwise and isinstance(prim, UnaryPrimitive)}
+
+
+_TENSOR_FUNCTIONS: dict[str, Callable[[Any], Any]] = dict(table_functions(ops.TABLE, _package.__all__))
+
+# Plain NumPy versions, used as an independent reference (finite differences): each op's own NumPy
+# forward function, never its derivative rule. They accept complex input for the complex-step
+# method; where the forward function does not, or gives the modulus rather than the analytic
+# continuation, it is replaced here: relu and abs branch on the real part, sigmoid goes through tanh
+# (which neither overflows nor needs a branch), and softplus is log(1 + e^x) for complex x.
 def _np_relu(x: Any) -> Any:
     return np.where(np.real(x) > 0, x, 0.0) if np.iscomplexobj(x) else np.maximum(x, 0.0)
 
@@ -56,13 +79,22 @@ def _np_abs(x: Any) -> Any:
     return np.where(np.real(x) < 0, -x, x) if np.iscomplexobj(x) else np.abs(x)
 
 
-_NUMPY_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-    "tanh": np.tanh, "sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)), "relu": _np_relu, "abs": _np_abs,
+def _np_softplus(x: Any) -> Any:
+    return np.log1p(np.exp(x)) if np.iscomplexobj(x) else np.logaddexp(0.0, x)
+
+
+_COMPLEX_SAFE: dict[str, Callable[[Any], Any]] = {
+    "sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)), "relu": _np_relu, "abs": _np_abs, "softplus": _np_softplus,
 }
 
+_NUMPY_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    name: _COMPLEX_SAFE.get(name, prim.fun) for name, prim in _TENSOR_FUNCTIONS.items()}
+
 FUNCTIONS: tuple[str, ...] = tuple(sorted(_TENSOR_FUNCTIONS))
-"""The functions an expression may call, each with exactly one argument."""
+"""The functions an expression may call, each with exactly one argument (derived from the op table)."""
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+"""Names that stand for numbers (so they are not variables)."""
 
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
@@ -76,6 +108,43 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD_TAIL = re.compile(r"[A-Za-z0-9_.]*")
 _WHITESPACE = " \t\n\r\f\v"
 _DIGITS = "0123456789"
+
+def _number_problem(text: str) -> str:
+    """Why ``text`` is not a number of the grammar, as ``": reason"`` (empty when nothing specific)."""
+    for c in text:
+        if c.isdigit() and not c.isascii():
+            return f": {c!r} is not an ASCII digit (write numbers with 0-9)"
+    if "_" in text:
+        return ": '_' digit separators are not allowed (write 1000, not 1_000)"
+    if "," in text:
+        return ": ',' is not a decimal point (write 1.5, not 1,5)"
+    return ""
+
+
+def parse_number(text: str) -> float:
+    """One number written as an expression writes it: ASCII digits, an optional sign, point and exponent.
+
+    The one reader of numbers for expressions, CSV cells and ``NAME=VALUE`` options, so they all
+    agree. Blanks around the number are ignored, and ``inf``/``nan`` are read as themselves (callers
+    decide whether a non-finite value is allowed). What Python's ``float()`` also accepts but the
+    grammar does not is refused: non-ASCII digits (``'١'``, ``'３'``, ``'𝟏'``), ``'_'`` separators,
+    Unicode spaces. A refusal is a ``ValueError`` naming the text and the reason.
+
+    >>> parse_number(" -1.5e3 ")
+    -1500.0
+    >>> parse_number("1_000")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1_000' is not a number: '_' digit separators are not allowed (write 1000, not 1_000)
+    """
+    s = text.strip(" \t\r\n")
+    body = s[1:] if s[:1] in ("+", "-") else s
+    if body.lower() in ("inf", "infinity", "nan"):
+        return float(s)
+    if not _NUMBER.fullmatch(body):
+        raise ValueError(f"{_show(text)} is not a number{_number_problem(text)}")
+    return float(s)
+
 
 # Characters that start something Python has but expressions do not, with the reason shown.
 _REFUSED = {
@@ -154,6 +223,8 @@ class _Parser:
             self._number(start)
         elif c.isascii() and (c.isalpha() or c == "_"):
             self._name(start)
+        elif c.isdigit():  # a non-ASCII digit: float() would read it, the grammar does not
+            raise self.fail(f"{_show(c)} is not an ASCII digit (write numbers with 0-9)", self.col)
         elif text.startswith("**", start):
             self.kind, self.value, self.pos = "op", "**", start + 2
         elif text.startswith("//", start):
@@ -173,9 +244,9 @@ class _Parser:
             elif _NAME.fullmatch(tail) and tail[0] not in "eE_":
                 hint = f" (for a product write {m.group()}*{tail})"
             else:
-                hint = ""
+                hint = _number_problem(word)
             raise self.fail(f"malformed number {_show(word)}{hint}", self.col)
-        value = float(word)
+        value = parse_number(word)
         if not np.isfinite(value):
             raise self.fail(f"number {_show(word)} is not finite (too large for float64)", self.col)
         self.kind, self.value, self.pos = "num", value, m.end()
@@ -250,6 +321,8 @@ class _Parser:
             self._advance()
             if self.value == "(" and self.kind == "op":
                 self._call(value, col, depth)
+            elif value in CONSTANTS:
+                self.code.append(("num", CONSTANTS[value], col))
             elif value in _TENSOR_FUNCTIONS:
                 raise self.fail(f"{_show(value)} is a function, not a variable; call it as {value}(...)", col)
             else:
@@ -269,15 +342,18 @@ class _Parser:
             raise self.fail(f"expected a number, a name or '(' but found {self._describe()}", col)
 
     def _call(self, name: str, col: int, depth: int) -> None:
+        if name in CONSTANTS:
+            raise self.fail(f"{_show(name)} is a constant, not a function (write {name}*(...) for a product)", col)
         if name not in _TENSOR_FUNCTIONS:
             raise self.fail(f"{_show(name)} is not a known function (known: {', '.join(FUNCTIONS)})", col)
+        paren = self.col
         self._advance()  # the '('
         if self.value == ")":
             raise self.fail(f"{name}() takes one argument, got none", col)
         self._expr(0, depth + 1)
         if self.value == ",":
             raise self.fail(f"{name}() takes one argument, got more", self.col)
-        self._close(col)
+        self._close(paren)
         self.code.append(("call", name, col))
 
     def _close(self, open_col: int) -> None:
@@ -291,19 +367,27 @@ class _Parser:
 class Expr:
     """A parsed, validated expression; call it with one value per variable to get a Tensor.
 
+    ``variables`` are its variables sorted, ``variables_in_order`` the same in the order they first
+    appear in the text.
+
     >>> f = parse("-x**2 + 2**3**2")
     >>> f.variables
     ('x',)
     >>> f(x=3.0).item()
     503.0
+    >>> parse("b*x + a").variables_in_order
+    ('b', 'x', 'a')
     """
 
-    __slots__ = ("text", "variables", "_code")
+    __slots__ = ("text", "variables", "variables_in_order", "_code")
 
     def __init__(self, text: str, code: list[tuple[str, Any, int]]) -> None:
         self.text = text
         self._code = tuple(code)
-        self.variables: tuple[str, ...] = tuple(sorted({arg for kind, arg, _ in code if kind == "var"}))
+        # postfix code lists operands left to right, so its order of variables is the text's
+        by_column = sorted((c, arg) for kind, arg, c in code if kind == "var")
+        self.variables_in_order: tuple[str, ...] = tuple(dict.fromkeys(arg for _, arg in by_column))
+        self.variables: tuple[str, ...] = tuple(sorted(self.variables_in_order))
 
     def __repr__(self) -> str:
         return f"Expr({self.text!r})"

@@ -3,8 +3,18 @@
 ``f`` takes and returns NumPy arrays. Methods: ``"forward"`` (error O(h)), ``"backward"`` (O(h)),
 ``"central"`` (O(h^2)) and ``"complex"`` (complex step: ``Im f(x + ih) / h``, no subtractive
 cancellation, so h can be tiny; ``f`` must accept complex input and be real-analytic).
-``h=None`` picks the step that balances truncation and round-off for the method and the dtype,
-scaled by ``max(1, |x_i|)``.
+``h=None`` picks the step that balances truncation and round-off for the method and the dtype.
+
+The step rule (the same in every function here; :func:`steps` returns the steps themselves): entry
+``i`` is moved by ``s_i = h·max(1, |x_i|)`` (relative to ``x_i`` once ``|x_i| > 1``, so that
+``x_i ± s_i`` differs from ``x_i`` in many digits), rounded so that ``(x_i + s_i) − x_i == s_i``
+exactly. The complex step is not scaled (``s_i = h``): it has no subtraction, so a tiny step costs
+nothing. With float64 and ``h=None``, ``h`` is ``eps**(1/3) ≈ 6.1e-6`` (central), ``eps**(1/2) ≈
+1.5e-8`` (forward, backward) and ``1e-20`` (complex); second derivatives use ``eps**(1/4) ≈ 1.2e-4``
+(central) and ``eps**(1/3)`` (one-sided). The price of the relative step: at ``x = 1e8`` the central
+step is about 600, far longer than the period of ``sin``, so differences there measure nothing; use
+``method="complex"`` or an explicit ``h`` at such points. (:func:`directional` scales by
+``max(1, max_i |x_i|)`` instead, one step for the whole direction.)
 
 >>> import numpy as np
 >>> numerical_grad(lambda x: np.sum(x ** 2), np.array([1.0, 2.0]))
@@ -18,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["default_step", "numerical_grad", "numerical_jacobian", "numerical_hessian", "directional"]
+__all__ = ["default_step", "steps", "numerical_grad", "numerical_jacobian", "numerical_hessian", "directional"]
 
 METHODS = ("forward", "backward", "central", "complex")
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -38,6 +48,25 @@ def default_step(method: str, dtype: Any = np.float64, order: int = 1) -> float:
     if order == 1:
         return eps ** (1 / 3) if method == "central" else eps ** 0.5
     return eps ** 0.25 if method == "central" else eps ** (1 / 3)
+
+
+def steps(x: Any, h: float | None = None, method: str = "central", order: int = 1) -> np.ndarray:
+    """The step each entry of ``x`` is moved by (order 1: :func:`numerical_jacobian`; 2: :func:`numerical_hessian`).
+
+    ``h·max(1, |x_i|)``, rounded so that ``(x_i + s_i) − x_i == s_i``, with ``h=None`` meaning
+    ``default_step(method, dtype, order)``; ``h`` unscaled for the complex step. Shape ``x.shape``.
+    For the complex Hessian these are the imaginary steps; its real steps are the central ones of order 1.
+
+    >>> steps([0.5, 1e8]).round(10).tolist()
+    [6.0555e-06, 605.5454452336]
+    """
+    _check_method(method)
+    x = _as_float(x)
+    if h is None:
+        h = default_step(method, _real_dtype(x), order=order)
+    if method == "complex":
+        return np.full(x.shape, h, dtype=_real_dtype(x))
+    return _basis_steps(np.real(x), h)
 
 
 def _check_method(method: str) -> None:
@@ -117,7 +146,18 @@ def numerical_jacobian(f: Fn, x: np.ndarray, h: float | None = None, method: str
 
 
 def numerical_grad(f: Fn, x: np.ndarray, h: float | None = None, method: str = "central") -> np.ndarray:
-    """The gradient of a scalar ``f`` at ``x`` by differences, shape ``x.shape``."""
+    """The gradient of a scalar ``f`` at ``x`` by differences, shape ``x.shape``.
+
+    The step rule: entry ``i`` is moved by ``s_i = h·max(1, |x_i|)`` (``h`` itself for ``"complex"``;
+    see :func:`steps`), and ``h=None`` picks :func:`default_step` for the method and dtype (float64
+    central: ``h = eps**(1/3) ≈ 6.1e-6``, so ``s = 606`` at ``x = 1e8``). ``"central"`` is
+    ``(f(x + s_i e_i) − f(x − s_i e_i)) / (2 s_i)``, with error about ``s_i² |f'''| / 6 + eps |f| / s_i``
+    (truncation + round-off); ``"forward"``/``"backward"`` about ``s_i |f''| / 2 + 2 eps |f| / s_i``;
+    ``"complex"`` is ``Im f(x + i h e_i) / h``, with error about ``h² |f'''| / 6``.
+
+    >>> numerical_grad(lambda x: np.sum(x ** 3), np.array([2.0])).round(6)
+    array([12.])
+    """
     x = _as_float(x)
     f0 = np.asarray(f(x))
     if f0.size != 1:

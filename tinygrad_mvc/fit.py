@@ -37,7 +37,8 @@ from .engine import no_grad
 from .tensor import Tensor
 from .transforms import jacobian
 
-__all__ = ["FitResult", "FitWarning", "curve_fit", "linear_regression", "chi2_sf", "gammaincc", "METHODS"]
+__all__ = ["FitResult", "FitWarning", "curve_fit", "linear_regression", "chi2_sf", "gammaincc", "format_uncertainty",
+           "METHODS"]
 
 METHODS = ("lm", "gauss-newton", "gd")
 """The minimisers of :func:`curve_fit`: Levenberg-Marquardt, Gauss-Newton with step halving, gradient descent."""
@@ -64,9 +65,11 @@ class FitResult:
     """The outcome of :func:`curve_fit` or :func:`linear_regression`.
 
     ``params`` (1-D), ``covariance`` (n × n; scaled by χ²/ν for ``errors="relative"``), ``stderr`` (the
-    square roots of its diagonal), ``chi2`` = Σ((y − model)/σ)² (σ = 1 without ``sigma``), ``dof`` =
-    points − parameters, ``reduced_chi2`` = χ²/ν, ``p_value`` = P(χ²_ν ≥ χ²) (meaningful for absolute
-    errors), ``history`` (the parameters after every accepted step: ``n_iter + 1`` rows),
+    square roots of its diagonal), ``chi2`` = Σ((y − model)/σ)² (σ = 1 without ``sigma``: then it is
+    the residual sum of squares in the units of y², not a goodness of fit), ``dof`` = points −
+    parameters, ``reduced_chi2`` = χ²/ν, ``p_value`` = P(χ²_ν ≥ χ²) (meaningful for absolute errors
+    only; :meth:`report` does not show it, nor χ²/ν, without ``sigma``), ``history`` (the parameters
+    after every accepted step: ``n_iter + 1`` rows),
     ``residuals`` = (y − model)/σ at the solution, ``n_eval`` (calls of the model) and ``n_jac``
     (Jacobians).
     """
@@ -104,15 +107,24 @@ class FitResult:
             raise ValueError("predict: this result has no model")
         return _evaluate(self.model, np.asarray(x, dtype=np.float64), self.params)
 
-    def report(self) -> str:
-        """A readable summary: the parameters ± their uncertainties, χ², ν, χ²/ν and the p-value.
+    def report(self, digits: int | None = None) -> str:
+        """A readable summary: the parameters ± their uncertainties, then χ², ν, χ²/ν and the p-value.
+
+        With ``digits=None`` each value is rounded together with its uncertainty, to the uncertainty's
+        two significant digits (``2.006 ± 0.034``, see :func:`format_uncertainty`); ``digits=n``
+        shows ``n`` significant digits of each instead (``digits=17`` is full float64 precision, as
+        ``params`` and ``stderr`` hold it). Without ``sigma`` there is no goodness of fit to report:
+        χ² is then the residual sum of squares (in y's units squared), so the report says that σ was not
+        given and what the covariance was scaled by, and shows no χ²/ν or p-value.
 
         >>> r = linear_regression([0.0, 1.0, 2.0], [1.0, 3.1, 4.9], sigma=0.1)
         >>> print(r.report())  # doctest: +NORMALIZE_WHITESPACE
         linear_regression (closed form), errors: absolute
-          slope     = 1.95 ± 0.0707107
-          intercept = 1.05 ± 0.0912871
+          slope     = 1.950 ± 0.071
+          intercept = 1.050 ± 0.091
         chi2 = 1.5, dof = 1, chi2/dof = 1.5, p-value = 0.220671
+        >>> print(r.report(digits=8).splitlines()[1])
+          slope     = 1.95 ± 0.070710678
         """
         names = list(self.param_names) or [f"p[{i}]" for i in range(self.params.size)]
         width = max(len(n) for n in names)
@@ -123,12 +135,54 @@ class FitResult:
             head += f"; {status} after {self.n_iter} iterations, {self.n_eval} model evaluations"
         lines = [head]
         for name, p, s in zip(names, self.params, self.stderr, strict=True):
-            lines.append(f"  {name.ljust(width)} = {p:.6g} ± {s:.6g}")
-        lines.append(f"chi2 = {self.chi2:.6g}, dof = {self.dof}, chi2/dof = {self.reduced_chi2:.6g}, "
-                     f"p-value = {self.p_value:.6g}")
+            shown = format_uncertainty(p, s) if digits is None else f"{p:.{digits}g} ± {s:.{digits}g}"
+            lines.append(f"  {name.ljust(width)} = {shown}")
+        d = 6 if digits is None else digits
+        scale = (f"the covariance is scaled by chi2/dof = {self.reduced_chi2:.{d}g}" if self.dof > 0 else
+                 "with dof = 0 the covariance cannot be scaled by chi2/dof, so it is inf")
+        if self.sigma is None:
+            lines.append(f"no sigma given: chi2 = {self.chi2:.{d}g} is the residual sum of squares (in y's units "
+                         f"squared), not a goodness of fit (no chi2/dof, no p-value); dof = {self.dof}; {scale} "
+                         f"(errors: relative)")
+        else:
+            lines.append(f"chi2 = {self.chi2:.{d}g}, dof = {self.dof}, chi2/dof = {self.reduced_chi2:.{d}g}, "
+                         f"p-value = {self.p_value:.{d}g}")
+            if self.errors == "relative":
+                lines.append(f"errors relative: sigma only weights the points; {scale}")
         if not self.converged:
             lines.append(f"message: {self.message}")
         return _Report("\n".join(lines))
+
+
+def format_uncertainty(value: float, err: float, digits: int = 2) -> str:
+    """``value ± err``, the uncertainty rounded to ``digits`` significant digits and the value to the same place.
+
+    Fixed-point for magnitudes from 1e-4 to 1e6, otherwise one power of ten for both. A zero,
+    infinite or NaN uncertainty leaves the value at 6 significant digits.
+
+    >>> format_uncertainty(2.00612, 0.03421)
+    '2.006 ± 0.034'
+    >>> format_uncertainty(123456.0, 789.0)
+    '123460 ± 790'
+    >>> format_uncertainty(2.0061e-7, 3.42e-9)
+    '(2.006 ± 0.034)e-07'
+    >>> format_uncertainty(0.99, 0.0996), format_uncertainty(1.5, float("inf"))
+    ('0.99 ± 0.10', '1.5 ± inf')
+    """
+    value, err = float(value), float(err)
+    if not (math.isfinite(value) and math.isfinite(err) and err > 0):
+        return f"{value:.6g} ± {err:.2g}"
+    e = math.floor(math.log10(err))
+    if round(err, digits - 1 - e) >= 10.0 ** (e + 1):  # 0.0996 rounds up to 0.10: one more digit to the left
+        e += 1
+    places = digits - 1 - e  # decimal places kept (negative: tens, hundreds, ...)
+    top = math.floor(math.log10(max(abs(value), err)))
+    if -4 <= top < 6 and e >= -5:
+        v, r = round(value, places) + 0.0, round(err, places)
+        return f"{v:.{max(places, 0)}f} ± {r:.{max(places, 0)}f}"
+    decimals = top - e + digits - 1
+    scale = 10.0 ** top
+    return f"({value / scale:.{decimals}f} ± {err / scale:.{decimals}f})e{top:+03d}"
 
 
 # ----------------------------------------------------------------------------- input checks

@@ -9,9 +9,10 @@ Each subcommand is one module of this package, listed in :data:`SUBCOMMANDS`, th
 A new subcommand is a new module plus one line in :data:`SUBCOMMANDS`. Modules import the heavy
 parts (matplotlib, graphviz) inside ``run``, so ``--help`` and ``--version`` stay fast.
 
-Exit codes: 0 success, 2 bad usage (argparse errors, :class:`UsageError`), 1 failure (any other
-error). Errors are one line on stderr, ``tinygrad-mvc: error: ...``, never a traceback. Run without
+Exit codes: 0 success, 2 bad usage (argparse errors, :class:`UsageError`), 1 failure (:class:`Failure`
+or any other error). Errors are one line on stderr, ``tinygrad-mvc: error: ...``, never a traceback. Run without
 a subcommand, ``tinygrad-mvc`` prints its help to stderr and exits 2, as a usage error.
+``python -m tinygrad_mvc`` and ``python -m tinygrad_mvc.cli`` run the same :func:`main`.
 
 >>> main(["--version"])  # doctest: +SKIP
 tinygrad-mvc 0.1.0
@@ -26,7 +27,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-__all__ = ["main", "build_parser", "UsageError", "SUBCOMMANDS", "PROG"]
+__all__ = ["main", "build_parser", "UsageError", "Failure", "SUBCOMMANDS", "PROG"]
 
 PROG = "tinygrad-mvc"
 
@@ -36,6 +37,10 @@ SUBCOMMANDS: tuple[str, ...] = ("demo", "graph", "check", "fit", "bench")
 
 class UsageError(Exception):
     """Bad input from the user (exit code 2); the message is shown as one line, without a traceback."""
+
+
+class Failure(Exception):
+    """A failure that is not the user's input (exit code 1), with a message already written for the user."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +73,7 @@ def _one_line(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror and err.filename:
         return f"{err.strerror}: {err.filename}"
     text = " ".join(str(err).split()) or type(err).__name__
-    return text if isinstance(err, (UsageError, OSError)) else f"{type(err).__name__}: {text}"
+    return text if isinstance(err, (UsageError, Failure, OSError)) else f"{type(err).__name__}: {text}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,17 +4,34 @@ Autodiff runs the engine: one ``backward(create_graph=True)`` for the gradient a
 ``--order 2``, one more backward per gradient entry for the rows of the Hessian. The finite
 differences (:mod:`tinygrad_mvc.finite_diff`) differentiate the same expression evaluated with plain
 NumPy (:meth:`tinygrad_mvc.expr.Expr.evaluate_numpy`), so neither the engine nor its derivative
-rules take part in the reference. Exit 0 when every entry agrees, 1 when one does not.
+rules take part in the reference.
+
+Each entry gets an estimate of the finite difference's own error at the step it used (the step rule
+is ``h·max(1, |x|)``, see :func:`tinygrad_mvc.finite_diff.numerical_grad`): round-off
+``10 eps |f| / s^k`` plus truncation from Taylor's theorem, twice its leading term (e.g.
+``2 s² |f'''| / 6`` for a central first derivative), with the higher derivative taken by autodiff at
+the point. An entry is
+
+- ``ok`` when ``|autodiff − fd| <= tol·max(1, |fd|) + round-off``;
+- ``inconclusive`` when it is not, but the disagreement is within the error estimate: finite
+  differences cannot resolve this point (``sin(x)`` at ``x = 1e8``, where the step is about 600);
+- ``FAIL`` otherwise.
+
+The estimate can only turn a FAIL into "inconclusive", never into ok. Exit codes: 0 every entry ok;
+1 a real disagreement (any FAIL); 2 bad input, which includes a point that cannot be checked: a NaN
+or infinite value or derivative, finite differences that overflow or leave the domain, or an
+inconclusive entry (pick another point, or ``--method complex``).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import TYPE_CHECKING
 
 from . import UsageError
-from .graph import EXPR_EPILOG, add_expression_arguments, describe_point, read_expression
+from .graph import EXPR_EPILOG, add_expression_arguments, describe_point, read_expression, require_finite
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,24 +49,60 @@ METHODS = ("central", "forward", "backward", "complex")
 DEFAULT_TOL = {("central", 1): 1e-6, ("central", 2): 1e-4, ("forward", 1): 1e-4, ("forward", 2): 1e-2,
                ("backward", 1): 1e-4, ("backward", 2): 1e-2, ("complex", 1): 1e-8, ("complex", 2): 1e-6}
 
+OK, FAIL, INCONCLUSIVE = "ok", "FAIL", "inconclusive"
 
-def round_off(method: str, order: int, value: float, x0: np.ndarray) -> float:
-    """A bound on the round-off error of a difference of ``order`` with finite_diff's step: ``10 eps |f| / h^k``.
+
+def round_off(method: str, order: int, value: float, step: float) -> float:
+    """A bound on the round-off error of a difference of ``order`` with the step ``step``: ``10 eps |f| / step^k``.
 
     The complex step has no subtraction in the first derivative; its second derivatives difference
-    the first ones along a real central step.
+    the first ones along a real central step (pass that step).
+
+    >>> round_off("complex", 1, 1e9, 1e-20)
+    0.0
     """
-    import numpy as np
-
-    from tinygrad_mvc.finite_diff import default_step
-
     if method == "complex":
         if order == 1:
             return 0.0
-        method, order = "central", 1
-    # finite_diff scales the step by max(1, |x_i|); the smallest step has the largest round-off
-    h = default_step(method, np.float64, order=order) * max(1.0, float(np.min(np.abs(x0))))
-    return 10 * float(np.finfo(np.float64).eps) * max(1.0, abs(value)) / h ** order
+        order = 1
+    noise = 10 * 2.220446049250313e-16 * max(1.0, abs(value))
+    for _ in range(order):  # divided one step at a time: step**2 may overflow where the quotient does not
+        noise /= step
+    return noise
+
+
+def truncation(method: str, entry: tuple[int, ...], steps: np.ndarray, real_steps: np.ndarray,
+               partial: dict[tuple[int, ...], float]) -> float:
+    """Taylor's estimate of the truncation error of one entry, from the higher derivatives in ``partial``.
+
+    Twice the leading term of the remainder (e.g. ``2 s² |f'''| / 6`` for a central first
+    derivative): the higher derivative is taken at ``x``, not at its worst in ``[x - s, x + s]``, and
+    the terms after the leading one are not zero.
+
+    ``entry`` is ``(i,)`` for ∂f/∂x_i or ``(i, j)`` for ∂²f/∂x_i∂x_j; ``partial[(i, i, i)]`` is
+    |∂³f/∂x_i³| and so on (see :func:`needed_partials`); ``steps`` are the steps of the difference,
+    ``real_steps`` the real ones of the complex Hessian.
+    """
+    if len(entry) == 1:
+        (i,) = entry
+        if method in ("forward", "backward"):
+            return 2 * steps[i] / 2 * partial[i, i]
+        return 2 * steps[i] ** 2 / 6 * partial[i, i, i]
+    i, j = entry
+    if method in ("forward", "backward"):
+        return 2 * (steps[i] * partial[i, i, j] + steps[j] * partial[i, j, j]) / 2
+    s = real_steps if method == "complex" else steps
+    return 2 * (s[i] ** 2 * partial[i, i, i, j] + s[j] ** 2 * partial[i, j, j, j]) / 6
+
+
+def needed_partials(method: str, order: int, n: int) -> set[tuple[int, ...]]:
+    """The multi-indices :func:`truncation` reads for every entry of ``order`` among ``n`` variables."""
+    if order == 1:
+        k = 2 if method in ("forward", "backward") else 3
+        return {(i,) * k for i in range(n)}
+    if method in ("forward", "backward"):
+        return {idx for i in range(n) for j in range(n) for idx in ((i, i, j), (i, j, j))}
+    return {idx for i in range(n) for j in range(n) for idx in ((i, i, i, j), (i, j, j, j))}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -58,10 +111,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         usage="%(prog)s EXPR --at NAME=VALUE [NAME=VALUE ...] [--order {1,2}] [--method METHOD] [--tol TOL]",
         description=(
             "Differentiate EXPR at the point given by --at by autodiff (backward with create_graph) and by "
-            "finite differences of the same expression evaluated with plain NumPy, and print a table: entry, "
-            "autodiff, finite difference, absolute and relative error, ok/FAIL. An entry is ok when "
-            "|autodiff - fd| <= TOL * max(1, |fd|) + R, where R = 10 eps |f| / h^k bounds the round-off of a "
-            "difference of order k with step h. Exit code 0 when all agree, 1 when one does not."),
+            "finite differences of the same expression evaluated with plain NumPy, and print the steps used and "
+            "a table: entry, autodiff, finite difference, absolute and relative error, the finite difference's "
+            "own error estimate, and the verdict. The step of variable x is h*max(1,|x|) (h = 6.1e-6 for central "
+            "first derivatives in float64; see tinygrad_mvc.finite_diff.numerical_grad). An entry is ok when "
+            "|autodiff - fd| <= TOL * max(1, |fd|) + R, where R = 10 eps |f| / s^k bounds the round-off of a "
+            "difference of order k with step s; 'inconclusive' when it is not, but the disagreement is within "
+            "the estimate R + truncation (Taylor, e.g. 2 s^2 |f'''| / 6 for central differences, f''' by autodiff): "
+            "finite differences cannot resolve that point. Exit codes: 0 all entries ok, 1 a real disagreement "
+            "(FAIL), 2 bad input or a point that cannot be checked (NaN/inf, overflow, inconclusive)."),
         epilog=EXPR_EPILOG)
     add_expression_arguments(parser)
     parser.add_argument("--order", type=int, choices=(1, 2), default=1,
@@ -99,47 +157,112 @@ def autodiff(expr: Expr, point: dict[str, float], order: int) -> tuple[float, np
     return out.item(), grad, hess
 
 
-def finite_differences(expr: Expr, point: dict[str, float], order: int,
-                       method: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(gradient, Hessian or None)`` by differences of ``expr.evaluate_numpy``; no Tensors involved."""
+def higher_partials(expr: Expr, point: dict[str, float],
+                    indices: set[tuple[int, ...]]) -> dict[tuple[int, ...], float]:
+    """``{(i, j, ...): |∂f/∂x_i∂x_j...|}`` by repeated ``backward(create_graph=True)``, for the error estimate.
+
+    One backward from each needed lower derivative gives all its partials at once.
+
+    >>> from tinygrad_mvc.expr import parse
+    >>> higher_partials(parse("x**3 * y"), {"x": 2.0, "y": 1.0}, {(0, 0, 0), (0, 0, 1)})
+    {(0, 0, 0): 6.0, (0, 0, 1): 12.0}
+    """
     import numpy as np
 
-    from tinygrad_mvc.finite_diff import numerical_grad, numerical_hessian
+    import tinygrad_mvc as tg
+
+    leaves = [tg.tensor(v, requires_grad=True, dtype=np.float64) for v in point.values()]
+    derivs: dict[tuple[int, ...], tg.Tensor | None] = {(): expr.evaluate(dict(zip(point, leaves)))}
+
+    def d(idx: tuple[int, ...]) -> tg.Tensor | None:
+        if idx not in derivs:
+            parent = d(idx[:-1])
+            if parent is None or not parent.requires_grad:  # a constant: every further derivative is 0
+                derivs.update({idx[:-1] + (k,): None for k in range(len(leaves))})
+            else:
+                for leaf in leaves:
+                    leaf.grad = None
+                parent.backward(create_graph=True, retain_graph=True)
+                derivs.update({idx[:-1] + (k,): leaf.grad for k, leaf in enumerate(leaves)})
+        return derivs[idx]
+
+    with np.errstate(all="ignore"):
+        found = {idx: d(idx) for idx in sorted(indices)}
+    return {idx: 0.0 if t is None else abs(t.item()) for idx, t in found.items()}
+
+
+def finite_differences(expr: Expr, point: dict[str, float], order: int,
+                       method: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(gradient, Hessian or None)`` by differences of ``expr.evaluate_numpy``; no Tensors involved.
+
+    Overflow anywhere in the differences (``f(x ± s)`` or the step's powers) is a :class:`UsageError`
+    explaining it, and so is a NaN or infinite result (a step that leaves EXPR's domain).
+    """
+    import numpy as np
+
+    from tinygrad_mvc.finite_diff import numerical_grad, numerical_hessian, steps
 
     names = list(point)
     x0 = np.array([point[n] for n in names], dtype=np.float64)
     f = lambda z: expr.evaluate_numpy(dict(zip(names, z)))
-    grad = numerical_grad(f, x0, method=method)
-    return grad, (numerical_hessian(f, x0, method=method) if order == 2 else None)
+    where = describe_point(point)
+    s = steps(x0, method=method, order=order)
+    try:
+        with np.errstate(over="raise", divide="ignore", invalid="ignore", under="ignore"):
+            grad = numerical_grad(f, x0, method=method)
+            hess = numerical_hessian(f, x0, method=method) if order == 2 else None
+    except (OverflowError, FloatingPointError):
+        raise UsageError(f"finite differences overflow at {where}: with the step h*max(1,|x|) = "
+                         f"{', '.join(f'{v:.3g}' for v in s)} (order {order}), f(x ± step) or the step's powers "
+                         f"exceed float64's range ({np.finfo(np.float64).max:.3g}); autodiff needs no step, but "
+                         f"this point cannot be checked: pick one with smaller |x|") from None
+    except TypeError as e:  # a NumPy function without complex support
+        raise UsageError(f"--method {method}: EXPR cannot be evaluated on complex numbers ({e}); "
+                         f"use --method central") from None
+    for label, values in (("gradient", grad), ("Hessian", hess)):
+        if values is not None and not np.all(np.isfinite(values)):
+            raise UsageError(f"the finite-difference {label} is not finite at {where}: f(x ± step) with the step "
+                             f"h*max(1,|x|) = {', '.join(f'{v:.3g}' for v in s)} leaves EXPR's domain or "
+                             f"overflows; pick a point farther from the edge of the domain")
+    return grad, hess
 
 
-Row = tuple[str, float, float, float, float, bool]
+Row = tuple[str, float, float, float, float, float, str]
 
 
-def compare(entries: list[tuple[str, float, float, float]], tol: float) -> list[Row]:
-    """Rows ``(entry, autodiff, fd, abs error, rel error, ok)`` from ``(entry, autodiff, fd, round-off)``.
+def compare(entries: list[tuple[str, float, float, float, float]], tol: float) -> list[Row]:
+    """Rows ``(entry, autodiff, fd, abs error, rel error, fd error estimate, verdict)``.
 
-    ok when ``|autodiff - fd| <= tol * max(1, |fd|) + round-off``; non-finite values are never ok.
+    From ``(entry, autodiff, fd, round-off, truncation)``: ``ok`` when ``|autodiff - fd| <= tol *
+    max(1, |fd|) + round-off``, else ``inconclusive`` when within ``round-off + truncation`` as well,
+    else ``FAIL``; non-finite values are never ok.
 
-    >>> compare([("d/dx", 2.0, 2.0 + 1e-9, 0.0), ("d/dy", 1.0, 1.1, 0.0)], 1e-6)[1][-1]
-    False
+    >>> [row[-1] for row in compare([("d/dx", 2.0, 2.0 + 1e-9, 0.0, 0.0), ("d/dy", 1.0, 1.1, 0.0, 0.0),
+    ...                               ("d/dz", 1.0, 1.1, 0.0, 0.5)], 1e-6)]
+    ['ok', 'FAIL', 'inconclusive']
     """
-    import math
-
     rows = []
-    for name, auto, fd, noise in entries:
+    for name, auto, fd, noise, trunc in entries:
         err = abs(auto - fd)
         rel = err / abs(fd) if fd != 0 else (0.0 if err == 0 else math.inf)
-        ok = math.isfinite(auto) and math.isfinite(fd) and err <= tol * max(1.0, abs(fd)) + noise
-        rows.append((name, auto, fd, err, rel, ok))
+        estimate = noise + trunc
+        if not (math.isfinite(auto) and math.isfinite(fd)):
+            verdict = FAIL
+        elif err <= tol * max(1.0, abs(fd)) + noise:
+            verdict = OK
+        elif err <= tol * max(1.0, abs(fd)) + estimate or math.isnan(estimate):
+            verdict = INCONCLUSIVE
+        else:
+            verdict = FAIL
+        rows.append((name, auto, fd, err, rel, estimate, verdict))
     return rows
 
 
 def format_table(rows: list[Row]) -> str:
     """The rows as an aligned text table with a header."""
-    cells = [("entry", "autodiff", "finite diff", "abs error", "rel error", "")]
-    cells += [(name, f"{auto:.12g}", f"{fd:.12g}", f"{err:.1e}", f"{rel:.1e}", "ok" if ok else "FAIL")
-              for name, auto, fd, err, rel, ok in rows]
+    cells = [("entry", "autodiff", "finite diff", "abs error", "rel error", "fd error est", "")]
+    cells += [(name, f"{auto:.12g}", f"{fd:.12g}", f"{err:.1e}", f"{rel:.1e}", f"{est:.1e}", verdict)
+              for name, auto, fd, err, rel, est, verdict in rows]
     widths = [max(len(row[k]) for row in cells) for k in range(len(cells[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)
 
@@ -147,35 +270,65 @@ def format_table(rows: list[Row]) -> str:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from tinygrad_mvc.finite_diff import default_step
+    from tinygrad_mvc.finite_diff import steps as fd_steps
+
+    tol = DEFAULT_TOL[args.method, args.order] if args.tol is None else args.tol
+    if not tol > 0:
+        raise UsageError(f"--tol {args.tol}: must be a positive number")
     expr, point = read_expression(args)
     names = list(point)
     if not names:
         raise UsageError("EXPR has no variables: there is nothing to differentiate")
-    tol = DEFAULT_TOL[args.method, args.order] if args.tol is None else args.tol
-    if not tol > 0:
-        raise UsageError(f"--tol {args.tol}: must be a positive number")
     where = describe_point(point)
-    with np.errstate(all="ignore"):  # non-finite values are reported below, not as warnings
+    with np.errstate(all="ignore"):  # non-finite values are refused below, not warned about
         value, grad, hess = autodiff(expr, point, args.order)
-        if not np.isfinite(value):
-            raise UsageError(f"EXPR is {value} at {where}: pick a point inside its domain")
-        fd_grad, fd_hess = finite_differences(expr, point, args.order, args.method)
+    require_finite("EXPR", value, point)
+    for i, n in enumerate(names):
+        require_finite(f"df/d{n}", grad[i], point)
+    if hess is not None:
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                require_finite(f"d2f/d{a}2" if i == j else f"d2f/d{a}d{b}", hess[i, j], point)
+    fd_grad, fd_hess = finite_differences(expr, point, args.order, args.method)
 
     x0 = np.array(list(point.values()))
-    noise = round_off(args.method, 1, value, x0)
-    entries = [(f"d/d{n}", grad[i], fd_grad[i], noise) for i, n in enumerate(names)]
+    s1 = fd_steps(x0, method=args.method, order=1)
+    s2 = fd_steps(x0, method=args.method, order=2)
+    real = fd_steps(x0, method="central", order=1)  # the real steps of the complex Hessian
+    partial = higher_partials(expr, point, needed_partials(args.method, 1, len(names))
+                              | (needed_partials(args.method, 2, len(names)) if hess is not None else set()))
+    entries = [(f"d/d{n}", grad[i], fd_grad[i], round_off(args.method, 1, value, s1[i]),
+                truncation(args.method, (i,), s1, real, partial)) for i, n in enumerate(names)]
     if hess is not None:
-        noise = round_off(args.method, 2, value, x0)
-        entries += [(f"d2/d{a}2" if i == j else f"d2/d{a} d{b}", hess[i, j], fd_hess[i, j], noise)
-                    for i, a in enumerate(names) for j, b in enumerate(names)]
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                step = min(real[i], real[j]) if args.method == "complex" else min(s2[i], s2[j])
+                entries.append((f"d2/d{a}2" if i == j else f"d2/d{a} d{b}", hess[i, j], fd_hess[i, j],
+                                round_off(args.method, 2, value, step),
+                                truncation(args.method, (i, j), s2, real, partial)))
     rows = compare(entries, tol)
+    h1 = default_step(args.method, np.float64, order=1)
+    rule = f"h = {h1:.3g}" if args.method == "complex" else f"h*max(1,|x|), h = {h1:.3g}"
     print(f"f({where}) = {value:.12g}; {args.method} differences, tol {tol:g}")
+    print(f"steps ({rule}): " + ", ".join(f"{n} {s1[i]:.3g}" for i, n in enumerate(names))
+          + ("; Hessian: " + ", ".join(f"{n} {s2[i]:.3g}" for i, n in enumerate(names)) if hess is not None else ""))
     print(format_table(rows))
-    bad = [row for row in rows if not row[-1]]
-    if not bad:
-        print(f"ok: all {len(rows)} entries agree")
-        return 0
-    worst = max(bad, key=lambda row: row[3] if np.isfinite(row[3]) else np.inf)
-    print(f"tinygrad-mvc check: FAIL: {len(bad)} of {len(rows)} entries disagree beyond tol {tol:g} "
-          f"(worst {worst[0]}: autodiff {worst[1]:.12g}, finite diff {worst[2]:.12g})", file=sys.stderr)
-    return 1
+    bad = [row for row in rows if row[-1] == FAIL]
+    unsure = [row for row in rows if row[-1] == INCONCLUSIVE]
+    if bad:
+        worst = max(bad, key=lambda row: row[3] if np.isfinite(row[3]) else np.inf)
+        print(f"tinygrad-mvc check: FAIL: {len(bad)} of {len(rows)} entries disagree beyond tol {tol:g} "
+              f"(worst {worst[0]}: autodiff {worst[1]:.12g}, finite diff {worst[2]:.12g})", file=sys.stderr)
+        return 1
+    if unsure:
+        worst = max(unsure, key=lambda row: row[3])
+        advice = ("another point" if args.method == "complex" and args.order == 1 else
+                  "--order 1 or another point (the Hessian's real steps are h*max(1,|x|))" if args.method == "complex"
+                  else "--method complex (its step error is negligible) or another point")
+        print(f"tinygrad-mvc check: inconclusive: finite differences cannot resolve this point ({len(unsure)} of "
+              f"{len(rows)} entries differ by no more than the differences' own error estimate; worst {worst[0]}: "
+              f"|autodiff - fd| = {worst[3]:.2g}, estimate {worst[5]:.2g}); try {advice}", file=sys.stderr)
+        return 2
+    print(f"ok: all {len(rows)} entries agree")
+    return 0

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import UsageError
+from . import Failure, UsageError
 from .jobs import OUT_ROOT
 
 if TYPE_CHECKING:
@@ -25,11 +25,19 @@ NAME = "graph"
 HELP = "draw the computation graph of an expression, with its value and gradient"
 DEFAULT_OUT = OUT_ROOT / "graph.svg"
 
-EXPR_EPILOG = (
-    "EXPR is arithmetic only: numbers (2, 0.5, 1e-3), variables, + - * / ** (x**2, not x^2), parentheses "
-    "and the one-argument functions abs cos exp log relu sigmoid sin sqrt tan tanh. It is parsed, never run "
-    "as Python; anything else is refused (exit 2). Quote it for the shell; one that starts with '-' needs a "
-    "leading space or parentheses: ' -x**2' or '(-x**2)'.")
+
+def _expr_epilog() -> str:
+    """What an expression may contain, for ``--help``: the functions are the op table's own list."""
+    from tinygrad_mvc.expr import CONSTANTS, FUNCTIONS
+
+    return ("EXPR is arithmetic only: numbers (2, 0.5, 1e-3; ASCII digits), the constants "
+            f"{' and '.join(CONSTANTS)}, variables, + - * / ** (x**2, not x^2), parentheses and the one-argument "
+            f"functions {' '.join(FUNCTIONS)}. It is parsed, never run as Python; anything else is refused (exit 2). "
+            "Quote it for the shell; one that starts with '-' needs a leading space or parentheses: ' -x**2' or "
+            "'(-x**2)'.")
+
+
+EXPR_EPILOG = _expr_epilog()
 
 
 def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,15 +45,21 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     # Optional for argparse so that a missing one is a one-line UsageError naming it, like every other mistake.
     parser.add_argument("expr", nargs="?", metavar="EXPR", help="the expression, e.g. 'x*y + sin(x)'")
     parser.add_argument("--at", action="extend", nargs="+", default=[], metavar="NAME=VALUE",
-                        help="the point: one NAME=VALUE per variable of EXPR, e.g. --at x=1 y=-2.5")
+                        help="the point: one NAME=VALUE per variable of EXPR, e.g. --at x=1 y=-2.5 (the output "
+                             "lists the variables in this order)")
 
 
 def parse_assignments(pairs: Iterable[str], option: str = "--at") -> dict[str, float]:
-    """``["x=1", "y=2"]`` -> ``{"x": 1.0, "y": 2.0}``; a :class:`UsageError` naming the bad pair otherwise.
+    """``["x=1", "y=2"]`` -> ``{"x": 1.0, "y": 2.0}`` in the order given; a :class:`UsageError` naming the bad pair.
 
-    >>> parse_assignments(["x=1", "y=-2.5"])
-    {'x': 1.0, 'y': -2.5}
+    Values are read by :func:`tinygrad_mvc.expr.parse_number`, as numbers in an expression are:
+    ASCII digits only, no ``_`` separators.
+
+    >>> parse_assignments(["y=-2.5", "x=1"])
+    {'y': -2.5, 'x': 1.0}
     """
+    from tinygrad_mvc.expr import parse_number
+
     values: dict[str, float] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -55,9 +69,9 @@ def parse_assignments(pairs: Iterable[str], option: str = "--at") -> dict[str, f
         if name in values:
             raise UsageError(f"{option} {pair!r}: {name} is given twice")
         try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{option} {pair!r}: the value {text!r} is not a number") from None
+            value = parse_number(text)
+        except ValueError as e:
+            raise UsageError(f"{option} {pair!r}: the value {e}") from None
         if not math.isfinite(value):
             raise UsageError(f"{option} {pair!r}: the value must be finite")
         values[name] = value
@@ -65,7 +79,7 @@ def parse_assignments(pairs: Iterable[str], option: str = "--at") -> dict[str, f
 
 
 def read_expression(args: argparse.Namespace) -> tuple[Expr, dict[str, float]]:
-    """The parsed ``EXPR`` and its point ``{name: value}``, one value per variable, in sorted order."""
+    """The parsed ``EXPR`` and its point ``{name: value}``, one value per variable, in the order of ``--at``."""
     from tinygrad_mvc.expr import ExprError, parse
 
     if args.expr is None:
@@ -75,19 +89,47 @@ def read_expression(args: argparse.Namespace) -> tuple[Expr, dict[str, float]]:
     except ExprError as e:
         raise UsageError(str(e)) from None
     given = parse_assignments(args.at)
-    missing = [n for n in expr.variables if n not in given]
+    names = expr.variables_in_order
+    missing = [n for n in names if n not in given]
     if missing:
-        raise UsageError(f"--at: no value for {', '.join(missing)} (EXPR's variables: {', '.join(expr.variables)})")
-    extra = [n for n in given if n not in expr.variables]
+        raise UsageError(f"--at: no value for {', '.join(missing)} (EXPR's variables: {', '.join(names)})")
+    extra = [n for n in given if n not in names]
     if extra:
-        known = ", ".join(expr.variables) or "none"
+        known = ", ".join(names) or "none"
         raise UsageError(f"--at: {', '.join(extra)} is not a variable of EXPR (its variables: {known})")
-    return expr, {n: given[n] for n in expr.variables}
+    return expr, given
 
 
 def describe_point(point: dict[str, float]) -> str:
     """``x=1, y=2`` for messages."""
     return ", ".join(f"{n}={v:g}" for n, v in point.items())
+
+
+def require_finite(what: str, value: float, point: dict[str, float]) -> None:
+    """A :class:`UsageError` when ``value`` (``what``: ``EXPR``, ``df/dx``, ...) is NaN or infinite at ``point``.
+
+    ``graph`` and ``check`` refuse such a point the same way: nothing can be drawn or checked there.
+    """
+    if not math.isfinite(value):
+        where = describe_point(point) or "the point"
+        why = "outside EXPR's domain or overflowing" if what == "EXPR" else "EXPR is not differentiable there"
+        raise UsageError(f"{what} is {value} at {where} ({why}): pick a point inside EXPR's domain")
+
+
+def check_output_path(path: Path, option: str, formats: Iterable[str]) -> None:
+    """Refuse ``path`` before any work is done: a suffix outside ``formats``, a folder, or a file in the way."""
+    formats = tuple(formats)
+    suffix = path.suffix.lower()
+    if suffix not in formats:
+        raise UsageError(f"{option} {path}: the suffix must be one of {', '.join(formats)} "
+                         f"(got {suffix or 'no suffix'!r})")
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; give a file name such as {path / ('graph' + formats[0])}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
+            break
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -112,16 +154,22 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     import tinygrad_mvc as tg
+    from tinygrad_mvc.viz.graph import FORMATS
 
+    check_output_path(args.out, "-o", FORMATS)  # before any work: a bad -o must not cost a computation
     expr, point = read_expression(args)
     leaves = {n: tg.tensor(v, requires_grad=True, dtype=np.float64, name=n) for n, v in point.items()}
-    with np.errstate(all="ignore"):  # inf and nan are shown as values, not as warnings
+    with np.errstate(all="ignore"):  # a non-finite value or gradient is refused below, not warned about
         out = expr.evaluate(leaves)
         if out.requires_grad:
             out.backward(retain_graph=True)  # the graph is drawn afterwards, with its gradients
-    print(f"f({describe_point(point)}) = {out.item():.12g}")
-    for n, leaf in leaves.items():
-        grad = 0.0 if leaf.grad is None else leaf.grad.item()
+    value = out.item()
+    grads = {n: 0.0 if leaf.grad is None else leaf.grad.item() for n, leaf in leaves.items()}
+    require_finite("EXPR", value, point)
+    for n, grad in grads.items():
+        require_finite(f"df/d{n}", grad, point)
+    print(f"f({describe_point(point)}) = {value:.12g}")
+    for n, grad in grads.items():
         print(f"df/d{n} = {grad:.12g}")
 
     from tinygrad_mvc.viz import draw_graph, save_graph
@@ -131,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         path, hint = save_graph(graph, args.out)
     except ValueError as e:  # an unsupported suffix is the user's choice of -o
         raise UsageError(f"-o {args.out}: {e}") from None
+    except OSError as e:  # named after the user's path, never the temporary file it was written through
+        raise Failure(f"cannot write -o {args.out}: {e.strerror or e}") from None
     print(f"wrote {path}")
     if hint:
         print(hint, file=sys.stderr)

@@ -16,7 +16,9 @@ def plot_fit(result: Any, title: str | None = None, xlabel: str = "x", ylabel: s
 
     Top: the data with error bars (σ; none without ``sigma``), the fitted model on a fine grid
     ``xs`` (default: 400 points over the data's range), and the fitted parameters ± uncertainties
-    with χ²/ν in the legend. Bottom: the residuals (y − model)/σ with the ±1 band, where a good fit
+    (rounded to the uncertainty's two significant digits) with χ²/ν in the legend; without
+    ``sigma`` the legend gives the residual sum of squares instead and says that no σ was given
+    (no χ²/ν: nothing to test the fit against). Bottom: the residuals (y − model)/σ with the ±1 band, where a good fit
     scatters about 68% of the points (without ``sigma``, the plain residuals).
 
     >>> import tinygrad_mvc as tg
@@ -26,6 +28,8 @@ def plot_fit(result: Any, title: str | None = None, xlabel: str = "x", ylabel: s
     2
     """
     import matplotlib.pyplot as plt
+
+    from tinygrad_mvc.fit import format_uncertainty
 
     x = np.asarray(result.x, dtype=np.float64)
     if x.ndim != 1:
@@ -39,10 +43,14 @@ def plot_fit(result: Any, title: str | None = None, xlabel: str = "x", ylabel: s
         top.errorbar(x, y, yerr=sigma, fmt="o", color="black", ms=3.5, lw=1, capsize=2, label="data ± σ")
     grid = np.linspace(x.min(), x.max(), 400) if xs is None else np.asarray(xs, dtype=np.float64)
     names = list(result.param_names) or [f"p[{i}]" for i in range(result.params.size)]
-    summary = ", ".join(f"{n} = {p:.4g} ± {s:.2g}" for n, p, s in zip(names, result.params, result.stderr,
-                                                                      strict=True))
-    top.plot(grid, result.predict(grid), color="crimson", lw=2,
-             label=f"fit: χ²/ν = {result.chi2:.4g}/{result.dof} = {result.reduced_chi2:.3g}")
+    summary = ", ".join(f"{n} = {format_uncertainty(p, s)}"
+                        for n, p, s in zip(names, result.params, result.stderr, strict=True))
+    if sigma is None:
+        label = (f"fit (no σ given: residual sum of squares {result.chi2:.3g},\n"
+                 f"uncertainties scaled by it over ν = {result.dof})")
+    else:
+        label = f"fit: χ²/ν = {result.chi2:.4g}/{result.dof} = {result.reduced_chi2:.3g}"
+    top.plot(grid, result.predict(grid), color="crimson", lw=2, label=label)
     top.plot([], [], " ", label=_wrap(summary))
     top.set_ylabel(ylabel)
     top.legend(loc="best", fontsize="small")
