@@ -16,6 +16,7 @@ import contextvars
 import functools
 import heapq
 import itertools
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,13 +33,38 @@ __all__ = ["Primitive", "UnaryPrimitive", "BinaryPrimitive", "primitive",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
            "is_anomaly_enabled", "backward", "gradients", "reaches_outside", "mark_modified"]
 
-# The modes live in one context variable, so each thread (and each asyncio task) has its own: a
-# ``no_grad`` block in one thread never stops another thread from recording. A new thread starts
-# with the default, recording on and anomaly checks off. The modes are bits of one int so that an
-# op reads them all with one call (about 10 ns more than the module global of a process-wide mode).
-GRAD, ANOMALY = 1, 2
-_MODE: contextvars.ContextVar[int] = contextvars.ContextVar("tinygrad_mvc.mode", default=GRAD)
+
+
+class Mode:
+    """The recording modes of one thread: ``grad`` (record the graph) and ``anomaly`` (check every op).
+
+    The modes live in one context variable, so each thread (and each asyncio task) has its own: a
+    ``no_grad`` block in one thread never stops another thread from recording. A new thread starts
+    with the default, recording on and anomaly checks off. An op reads both flags with one call and
+    two slot loads, a few instructions more than the module globals of a process-wide mode. There
+    are four instances, one per combination; :meth:`with_flag` picks another.
+    """
+
+    __slots__ = ("grad", "anomaly")
+
+    def __init__(self, grad: bool, anomaly: bool) -> None:
+        self.grad, self.anomaly = grad, anomaly
+
+    def with_flag(self, name: str, value: bool) -> Mode:
+        grad, anomaly = (value, self.anomaly) if name == "grad" else (self.grad, value)
+        return _MODES[grad, anomaly]
+
+    def __repr__(self) -> str:
+        return f"Mode(grad={self.grad}, anomaly={self.anomaly})"
+
+
+_MODES = {(g, a): Mode(g, a) for g in (True, False) for a in (True, False)}
+_RECORD, _NO_RECORD = _MODES[True, False], _MODES[False, False]  # the modes backward() runs the rules in
+_MODE: contextvars.ContextVar[Mode] = contextvars.ContextVar("tinygrad_mvc.mode", default=_RECORD)
 _mode = _MODE.get
+# Backward puts the previous mode back with ``reset`` rather than ``set``: left unset, the variable
+# keeps the context's table of variables empty, and NumPy, which reads its own error-state variable
+# on every ufunc call, finds nothing faster in an empty table (measured: 2% of a chain of small ops).
 
 Rule = Callable[..., Any]
 
@@ -122,25 +148,20 @@ class Primitive:
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         record = False
         raw = []
-        for i, a in enumerate(args):
+        for a in args:
             if isinstance(a, Tensor):
                 raw.append(a.data)
                 record = record or a.requires_grad
-                continue
-            if type(a) is list or type(a) is tuple:
-                a = sequence_operand(self.name, a)
-                if isinstance(a, Tensor):
-                    args = args[:i] + (a,) + args[i + 1:]
-                    raw.append(a.data)
-                    record = record or a.requires_grad
-                    continue
-            raw.append(a)
+            else:
+                raw.append(a)
         try:
             out = self.fun(*raw, **kwargs) if kwargs else self.fun(*raw)
         except (ValueError, IndexError, TypeError) as e:
+            if _holds_sequence(args):  # a list of Tensors among the operands: see ListOperand
+                return self(*_stacked(self.name, args), **kwargs)
             raise _describe_failure(self.name, e, raw) from e
         mode = _mode()
-        if mode & ANOMALY:
+        if mode.anomaly:
             _check_forward(self.name, out, args)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -148,7 +169,7 @@ class Primitive:
         t.data = out
         t.grad = None
         t.name = None
-        if record and mode & GRAD and self.differentiable:
+        if record and mode.grad and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = args
@@ -210,14 +231,14 @@ class UnaryPrimitive(Primitive):
         if isinstance(x, Tensor):
             record = x.requires_grad
             xd = x.data
-        elif type(x) is list or type(x) is tuple:  # checked only for non-Tensor operands: off the hot path
-            x, xd, record = _sequence_input(self.name, x, record)
         try:
             out = self.fun(xd)
         except (ValueError, IndexError, TypeError) as e:
+            if _holds_sequence((x,)):  # a list of Tensors as the operand: see ListOperand
+                return self(*_stacked(self.name, (x,)))
             raise _describe_failure(self.name, e, (xd,)) from e
         mode = _mode()
-        if mode & ANOMALY:
+        if mode.anomaly:
             _check_forward(self.name, out, (x,))
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -225,7 +246,7 @@ class UnaryPrimitive(Primitive):
         t.data = out
         t.grad = None
         t.name = None
-        if record and mode & GRAD and self.differentiable:
+        if record and mode.grad and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = (x,)
@@ -248,19 +269,17 @@ class BinaryPrimitive(Primitive):
         if isinstance(x, Tensor):
             record = x.requires_grad
             xd = x.data
-        elif type(x) is list or type(x) is tuple:  # checked only for non-Tensor operands: off the hot path
-            x, xd, record = _sequence_input(self.name, x, record)
         if isinstance(y, Tensor):
             record = record or y.requires_grad
             yd = y.data
-        elif type(y) is list or type(y) is tuple:
-            y, yd, record = _sequence_input(self.name, y, record)
         try:
             out = self.fun(xd, yd)
         except (ValueError, IndexError, TypeError) as e:
+            if _holds_sequence((x, y)):  # a list of Tensors among the operands: see ListOperand
+                return self(*_stacked(self.name, (x, y)))
             raise _describe_failure(self.name, e, (xd, yd)) from e
         mode = _mode()
-        if mode & ANOMALY:
+        if mode.anomaly:
             _check_forward(self.name, out, (x, y))
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -268,7 +287,7 @@ class BinaryPrimitive(Primitive):
         t.data = out
         t.grad = None
         t.name = None
-        if record and mode & GRAD and self.differentiable:
+        if record and mode.grad and self.differentiable:
             t.requires_grad = True
             t._op = self
             t._inputs = (x, y)
@@ -278,6 +297,9 @@ class BinaryPrimitive(Primitive):
             t.requires_grad = False
             t._op = None
         return t
+
+
+_OP_CALLS = frozenset(cls.__call__.__code__ for cls in (Primitive, UnaryPrimitive, BinaryPrimitive))
 
 
 def primitive(fun: Callable[..., Any] | None = None, *, name: str | None = None,
@@ -300,9 +322,40 @@ def primitive(fun: Callable[..., Any] | None = None, *, name: str | None = None,
     return Primitive(fun, name, elementwise=elementwise, batchable=batchable)
 
 
+# A list operand holding Tensors (``x * [y, y]``) reaches NumPy as a list, and NumPy makes an array
+# of it by calling ``Tensor.__array__`` on each Tensor, which would cut them from the graph. So
+# ``__array__`` of a Tensor that requires grad asks :func:`converting_operand` whether an op's call is
+# what is converting it, and if so raises :class:`ListOperand`; the op, in its error path, finds the
+# list and runs again with it stacked, as ``tg.stack`` would. Nothing of this is on the hot path.
+
+
+class ListOperand(TypeError):
+    """An op's operand is a list holding Tensors that require grad (caught by the op, which stacks it)."""
+
+
+def converting_operand() -> bool:
+    """Whether the caller of ``Tensor.__array__`` is an op's call (directly, or through its forward function)."""
+    frame = sys._getframe(2)  # 0: this function, 1: Tensor.__array__, 2: what NumPy was called from
+    for _ in range(3):
+        if frame is None:
+            return False
+        if frame.f_code in _OP_CALLS:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _holds_sequence(args: tuple[Any, ...]) -> bool:
+    return any((type(a) is list or type(a) is tuple) and _holds_grad_tensor(a) for a in args)
+
+
+def _stacked(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(sequence_operand(name, a) if type(a) is list or type(a) is tuple else a for a in args)
+
+
 def sequence_operand(name: str, items: list[Any] | tuple[Any, ...]) -> Any:
-    """A list or tuple operand holding Tensors that require grad, stacked as ``tg.stack`` would (nested
-    lists give more axes); any other list is handed to NumPy as it is. Never drops the graph.
+    """A list or tuple holding Tensors that require grad, stacked as ``tg.stack`` would (nested lists give
+    more axes); any other list is returned as it is. A ``ValueError`` naming ``tg.stack`` if it cannot be.
     """
     if not _holds_grad_tensor(items):
         return items
@@ -313,14 +366,6 @@ def sequence_operand(name: str, items: list[Any] | tuple[Any, ...]) -> Any:
     except ValueError as e:
         raise ValueError(f"{name}: a list of Tensors as an operand is stacked, as tg.stack would, but these cannot "
                          f"be ({e}); join them yourself with tg.stack or tg.concatenate") from e
-
-
-def _sequence_input(name: str, items: list[Any] | tuple[Any, ...], record: bool) -> tuple[Any, Any, bool]:
-    """(operand, its raw data, whether to record) for a list or tuple operand of the fast-path ops."""
-    x = sequence_operand(name, items)
-    if isinstance(x, Tensor):
-        return x, x.data, record or x.requires_grad
-    return x, x, record
 
 
 def _holds_grad_tensor(items: Any) -> bool:
@@ -363,28 +408,39 @@ def _check_forward(name: str, out: Any, args: tuple[Any, ...]) -> None:
 
 # ----------------------------------------------------------------------------- gradient modes
 
-class _ModeSwitch:
-    """Sets one mode bit inside a ``with`` block or a decorated function, then puts that bit back.
+_Saved = tuple[contextvars.Token[Mode], Mode, bool]  # (token of the switch, the mode it set, the flag before)
 
-    Only its own bit is restored, so switches of different modes nest in any order. The bit to
+
+class _ModeSwitch:
+    """Sets one mode flag inside a ``with`` block or a decorated function, then puts that flag back.
+
+    Only its own flag is restored, so switches of different modes nest in any order. The flag to
     restore is kept per thread: one instance shared by several threads (a decorated function called
     from many at once) restores each thread's own mode.
     """
 
-    _bit: int
+    _flag: str  # the Mode attribute it switches
 
     def __init__(self, value: bool) -> None:
         self._value = bool(value)
-        self._saved: dict[int, list[int]] = {}
+        self._saved: dict[int, list[_Saved]] = {}
 
-    def _switch(self) -> int:
-        """Set the bit; return its previous state (the bit or 0)."""
-        mode, bit = _MODE.get(), self._bit
-        _MODE.set(mode | bit if self._value else mode & ~bit)
-        return mode & bit
+    def _switch(self) -> _Saved:
+        """Set the flag; return what :meth:`_restore` needs to put it back."""
+        mode = _MODE.get()
+        mine = mode.with_flag(self._flag, self._value)
+        return _MODE.set(mine), mine, getattr(mode, self._flag)
 
-    def _restore(self, before: int) -> None:
-        _MODE.set(_MODE.get() & ~self._bit | before)
+    def _restore(self, saved: _Saved) -> None:
+        token, mine, before = saved
+        if _MODE.get() is mine:
+            # Nothing else switched meanwhile: go back exactly, to "unset" too (see the note at _mode).
+            try:
+                _MODE.reset(token)
+                return
+            except (ValueError, RuntimeError):  # the token belongs to another context
+                pass
+        _MODE.set(_MODE.get().with_flag(self._flag, before))
 
     def __enter__(self) -> None:
         self._saved.setdefault(threading.get_ident(), []).append(self._switch())
@@ -426,7 +482,7 @@ class no_grad(_ModeSwitch):
     False
     """
 
-    _bit = GRAD
+    _flag = "grad"
 
     def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
         if func is not None:  # the bare decorator, @tg.no_grad
@@ -458,11 +514,11 @@ class set_grad_enabled(_ModeSwitch):
     False
     """
 
-    _bit = GRAD
+    _flag = "grad"
 
     def __init__(self, mode: bool) -> None:
         super().__init__(mode)
-        self._before: int | None = self._switch()  # takes effect now, as a plain call
+        self._before: _Saved | None = self._switch()  # takes effect now, as a plain call
 
     def __enter__(self) -> None:
         if self._before is None:  # entered again later: an ordinary switch
@@ -483,7 +539,7 @@ class set_grad_enabled(_ModeSwitch):
 
 def is_grad_enabled() -> bool:
     """Whether operations in the current thread record the graph."""
-    return bool(_MODE.get() & GRAD)
+    return _MODE.get().grad
 
 
 class detect_anomaly(_ModeSwitch):
@@ -499,7 +555,7 @@ class detect_anomaly(_ModeSwitch):
     FloatingPointError: detect_anomaly: forward of op 'log' produced NaN/Inf from finite inputs
     """
 
-    _bit = ANOMALY
+    _flag = "anomaly"
 
     def __init__(self) -> None:
         super().__init__(True)
@@ -507,7 +563,7 @@ class detect_anomaly(_ModeSwitch):
 
 def is_anomaly_enabled() -> bool:
     """Whether ``detect_anomaly`` is on in the current thread."""
-    return bool(_MODE.get() & ANOMALY)
+    return _MODE.get().anomaly
 
 
 def _set_grad_enabled(mode: bool) -> _ModeSwitch:
@@ -612,8 +668,8 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool | None = Non
         retain_graph = create_graph
     # Ops inside rules are checked as the node's backward, not as forwards. The modes are set and reset
     # by hand rather than with a context manager object, which would cost as much as a small op.
-    check = bool(_MODE.get() & ANOMALY)
-    token = _MODE.set(GRAD if create_graph else 0)
+    check = _MODE.get().anomaly
+    token = _MODE.set(_RECORD if create_graph else _NO_RECORD)
     try:
         _run_backward(root, g, create_graph, retain_graph, check)
     finally:
@@ -695,8 +751,8 @@ def gradients(output: Tensor, inputs: Sequence[Tensor], cotangent: Any = None, *
         # A leaf without a creation number (made by Tensor()) may be older than anything: no pruning by it.
         floor = min((getattr(t, "_seq", 1) for t in inputs if t.requires_grad), default=None)
         if floor is not None and output._seq >= floor:
-            check = bool(_MODE.get() & ANOMALY)
-            token = _MODE.set(GRAD if create_graph else 0)
+            check = _MODE.get().anomaly
+            token = _MODE.set(_RECORD if create_graph else _NO_RECORD)
             try:
                 found = _run_backward(output, g, create_graph, retain_graph, check, stop, floor, batch_ndim)
             finally:

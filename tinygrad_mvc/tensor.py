@@ -149,7 +149,11 @@ class Tensor:
 
     # ------------------------------------------------------------------ NumPy interop
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        data = self._converted("np.asarray()") if self.requires_grad else self.data
+        data = self.data
+        if self.requires_grad:
+            if _engine.converting_operand():  # a list operand of an op holds this Tensor: the op stacks it
+                raise _engine.ListOperand("a list of Tensors as an operand")
+            data = self._converted("np.asarray()")
         if dtype is not None and dtype != data.dtype:
             return data.astype(dtype)
         return np.array(data) if copy else data
