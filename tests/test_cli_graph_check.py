@@ -228,9 +228,9 @@ def test_check_exits_1_when_only_a_second_derivative_is_wrong(capsys, monkeypatc
 
 def test_check_outside_the_domain(capsys):
     code, _, err = run_main(capsys, "check", "log(x)", "--at", "x=-1")
-    assert code == 2 and "EXPR is nan at x=-1" in err
+    assert code == 2 and "log(x) is nan at x=-1" in err
     code, out, err = run_main(capsys, "check", "sqrt(x)", "--at", "x=0")  # f'(0) is infinite: refused, as in graph
-    assert code == 2 and out == "" and "df/dx is inf at x=0" in err
+    assert code == 2 and out == "" and "df/dx of sqrt(x) is inf at x=0" in err
     code, _, err = run_main(capsys, "check", "2 + 3")
     assert code == 2 and "no variables" in err
     code, _, err = run_main(capsys, "check", "x", "--at", "x=1", "--tol", "0")
@@ -286,10 +286,10 @@ def test_nan_or_inf_value_or_gradient_is_refused_the_same_way(tmp_path, command)
     proc = run_cli(command, "log(x)", "--at", "x=-1", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""  # before, graph printed nan and exited 0
     assert_one_line_error(proc)
-    assert f"tinygrad-mvc {command}: error: EXPR is nan at x=-1" in proc.stderr
+    assert f"tinygrad-mvc {command}: error: log(x) is nan at x=-1" in proc.stderr
     proc = run_cli(command, "sqrt(x)", "--at", "x=0", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""
-    assert f"tinygrad-mvc {command}: error: df/dx is inf at x=0" in proc.stderr
+    assert f"tinygrad-mvc {command}: error: df/dx of sqrt(x) is inf at x=0" in proc.stderr
     assert_nothing_written(tmp_path)
 
 

@@ -283,13 +283,13 @@ def run(args: argparse.Namespace) -> int:
     where = describe_point(point)
     with np.errstate(all="ignore"):  # non-finite values are refused below, not warned about
         value, grad, hess = autodiff(expr, point, args.order)
-    require_finite("EXPR", value, point)
+    require_finite("f", value, point, expr)
     for i, n in enumerate(names):
-        require_finite(f"df/d{n}", grad[i], point)
+        require_finite(f"df/d{n}", grad[i], point, expr)
     if hess is not None:
         for i, a in enumerate(names):
             for j, b in enumerate(names):
-                require_finite(f"d2f/d{a}2" if i == j else f"d2f/d{a}d{b}", hess[i, j], point)
+                require_finite(f"d2f/d{a}2" if i == j else f"d2f/d{a}d{b}", hess[i, j], point, expr)
     fd_grad, fd_hess = finite_differences(expr, point, args.order, args.method)
 
     x0 = np.array(list(point.values()))

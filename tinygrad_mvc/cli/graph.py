@@ -105,15 +105,19 @@ def describe_point(point: dict[str, float]) -> str:
     return ", ".join(f"{n}={v:g}" for n, v in point.items())
 
 
-def require_finite(what: str, value: float, point: dict[str, float]) -> None:
-    """A :class:`UsageError` when ``value`` (``what``: ``EXPR``, ``df/dx``, ...) is NaN or infinite at ``point``.
+def require_finite(what: str, value: float, point: dict[str, float], expr: Expr) -> None:
+    """A :class:`UsageError` when ``value`` (``what``: ``"f"``, ``df/dx``, ...) is NaN or infinite at ``point``.
 
     ``graph`` and ``check`` refuse such a point the same way: nothing can be drawn or checked there.
+    The message names the expression as the user typed it.
     """
     if not math.isfinite(value):
         where = describe_point(point) or "the point"
-        why = "outside EXPR's domain or overflowing" if what == "EXPR" else "EXPR is not differentiable there"
-        raise UsageError(f"{what} is {value} at {where} ({why}): pick a point inside EXPR's domain")
+        if what == "f":
+            raise UsageError(f"{expr.text} is {value} at {where} (outside its domain, or overflowing): "
+                             f"pick a point inside its domain")
+        raise UsageError(f"{what} of {expr.text} is {value} at {where} (it is not differentiable there): "
+                         f"pick another point")
 
 
 def check_output_path(path: Path, option: str, formats: Iterable[str]) -> None:
@@ -165,9 +169,9 @@ def run(args: argparse.Namespace) -> int:
             out.backward(retain_graph=True)  # the graph is drawn afterwards, with its gradients
     value = out.item()
     grads = {n: 0.0 if leaf.grad is None else leaf.grad.item() for n, leaf in leaves.items()}
-    require_finite("EXPR", value, point)
+    require_finite("f", value, point, expr)
     for n, grad in grads.items():
-        require_finite(f"df/d{n}", grad, point)
+        require_finite(f"df/d{n}", grad, point, expr)
     print(f"f({describe_point(point)}) = {value:.12g}")
     for n, grad in grads.items():
         print(f"df/d{n} = {grad:.12g}")
