@@ -17,6 +17,14 @@ from tinygrad_mvc import Tensor
 # =============================================================================== modes are per thread
 
 
+def run_threads(*targets, timeout: float = 5.0) -> None:
+    threads = [threading.Thread(target=f) for f in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+
+
 def test_no_grad_in_one_thread_leaves_another_recording():
     inside, checked = threading.Event(), threading.Event()
     seen = {}
@@ -32,11 +40,7 @@ def test_no_grad_in_one_thread_leaves_another_recording():
         seen["b"] = (x * 2).sum().requires_grad
         checked.set()
 
-    threads = [threading.Thread(target=a), threading.Thread(target=b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(5)
+    run_threads(a, b)
     assert seen["b"] is True
 
 
@@ -59,11 +63,7 @@ def test_interleaved_no_grad_blocks_restore_each_threads_mode():
             steps[2].wait(5)
         after["b"] = tg.is_grad_enabled()
 
-    threads = [threading.Thread(target=a), threading.Thread(target=b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(5)
+    run_threads(a, b)
     assert after == {"a": True, "b": True}
     assert tg.is_grad_enabled()
     assert (tg.tensor(1.0, requires_grad=True) * 2).requires_grad
@@ -84,11 +84,7 @@ def test_detect_anomaly_in_one_thread_does_not_raise_in_another():
             result["b"] = float(tg.log(tg.tensor(0.0)).data)
         done.set()
 
-    threads = [threading.Thread(target=a), threading.Thread(target=b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(5)
+    run_threads(a, b)
     assert result["b"] == -math.inf
     assert not tg.is_anomaly_enabled()
 
@@ -125,11 +121,7 @@ def test_eight_threads_training_get_exactly_the_single_thread_gradients():
             errors.append(repr(e))
             barrier.abort()
 
-    threads = [threading.Thread(target=run, args=(s,)) for s in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_threads(*(lambda s=s: run(s) for s in range(8)), timeout=60)
     assert not errors, errors
     for seed in range(8):
         for g, want in zip(got[seed], expected[seed], strict=True):
@@ -213,11 +205,7 @@ def test_a_decorated_function_called_from_many_threads_restores_each():
         work()
         after.append(tg.is_grad_enabled())
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(5)
+    run_threads(*[run] * 4)
     assert after == [True] * 4
 
 
