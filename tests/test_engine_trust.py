@@ -315,6 +315,16 @@ def test_lists_of_tensors_as_operands_are_stacked():
     s = tg.sum([[x, 1.0], [2.0, x]])  # nested lists and numbers: stacked as tg.stack would
     assert s.requires_grad and s.item() == 7.0
     assert tg.grad(lambda t: tg.sum([t, t * t]))(3.0) == 7.0
+    # Through ops whose forward goes through NumPy's Python code, and nested lists.
+    for make in (lambda: tg.stack([[x, y], [y, x]]), lambda: tg.clip([x, y], 0.0, 2.5), lambda: tg.max([x, y]),
+                 lambda: tg.reshape([x, y], (2, 1)), lambda: tg.mean([[x, y]], axis=1),
+                 lambda: tg.matmul([x, y], [y, x]), lambda: tg.where(np.array([True, False]), [x, y], 0.0),
+                 lambda: tg.concatenate([[x, y], [y]])):
+        out = make()
+        assert out.requires_grad, out
+    x.grad = y.grad = None
+    tg.max([x, y]).backward()
+    assert x.grad.item() == 0.0 and y.grad.item() == 1.0
     np.testing.assert_array_equal((tg.tensor([1.0, 2.0]) * [3, 4]).data, [3.0, 8.0])  # plain lists: NumPy's
     m = tg.maximum([1.0, 5.0], y)
     assert m.requires_grad and m.tolist() == [3.0, 5.0]

@@ -156,9 +156,11 @@ class Primitive:
                 raw.append(a)
         try:
             out = self.fun(*raw, **kwargs) if kwargs else self.fun(*raw)
-        except (ValueError, IndexError, TypeError) as e:
+        except (ValueError, IndexError, TypeError, AttributeError) as e:
             if _holds_sequence(args):  # a list of Tensors among the operands: see ListOperand
                 return self(*_stacked(self.name, args), **kwargs)
+            if isinstance(e, AttributeError):  # a forward function that expects arrays got something else
+                raise
             raise _describe_failure(self.name, e, raw) from e
         mode = _mode()
         if mode.anomaly:
@@ -334,11 +336,13 @@ class ListOperand(TypeError):
 
 
 def converting_operand() -> bool:
-    """Whether the caller of ``Tensor.__array__`` is an op's call (directly, or through its forward function)."""
-    frame = sys._getframe(2)  # 0: this function, 1: Tensor.__array__, 2: what NumPy was called from
-    for _ in range(3):
-        if frame is None:
-            return False
+    """Whether ``Tensor.__array__`` runs inside an op's forward function (NumPy's own Python code may lie between).
+
+    An op hands its forward function the arrays of its Tensor operands, so a Tensor that NumPy converts
+    there came in some other way: in a list operand (stacked by the op), a keyword or a closure.
+    """
+    frame = sys._getframe(2)  # 0: this function, 1: Tensor.__array__
+    while frame is not None:
         if frame.f_code in _OP_CALLS:
             return True
         frame = frame.f_back

@@ -152,7 +152,10 @@ class Tensor:
         data = self.data
         if self.requires_grad:
             if _engine.converting_operand():  # a list operand of an op holds this Tensor: the op stacks it
-                raise _engine.ListOperand("a list of Tensors as an operand")
+                raise _engine.ListOperand(
+                    "a Tensor that requires grad reached NumPy inside the op's forward function (in a list "
+                    "operand, a keyword argument or a closure), which would cut it from the graph; pass Tensors as "
+                    "operands (lists are stacked as tg.stack would)")
             data = self._converted("np.asarray()")
         if dtype is not None and dtype != data.dtype:
             return data.astype(dtype)
