@@ -438,6 +438,15 @@ def test_a_graph_whose_input_changed_in_place_refuses_to_backpropagate():
         z.backward()
 
 
+def test_forward_mode_through_a_graph_changed_in_place_refuses_too():
+    c = tg.tensor([1.0, 2.0])
+    _, f_jvp = tg.linearize(lambda v: v * c, np.array([3.0, 4.0]))
+    np.testing.assert_array_equal(f_jvp(np.array([1.0, 1.0])), [1.0, 2.0])
+    c *= 10  # the closed-over constant changes after the graph was recorded
+    with pytest.raises(RuntimeError, match=r"jvp: an input .* of op 'mul' was modified in place"):
+        f_jvp(np.array([1.0, 1.0]))
+
+
 def test_an_optimizer_step_stamps_its_parameters():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     loss = (w * w).sum()

@@ -643,14 +643,14 @@ def mark_modified(t: Tensor) -> None:
     t._stamp = _newest_stamp = next(_sequence)
 
 
-def _check_unmodified(node: Tensor) -> None:
+def _check_unmodified(node: Tensor, where: str = "backward()") -> None:
     seq = node._seq
     for a in (node, *node._inputs):
         if isinstance(a, Tensor) and getattr(a, "_stamp", 0) > seq:
             what = "the output" if a is node else f"an input (shape {a.shape})"
             raise RuntimeError(
-                f"backward(): {what} of op '{node._op.name}' was modified in place after the op recorded it, so the "
-                f"gradient would be wrong; do the in-place update after backward(), or update a t.clone()")
+                f"{where}: {what} of op '{node._op.name}' was modified in place after the op recorded it, so the "
+                f"derivative would be wrong; do the in-place update after {where}, or update a t.clone()")
 
 
 # ----------------------------------------------------------------------------- backward

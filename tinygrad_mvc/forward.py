@@ -99,6 +99,8 @@ def _nodes_between(inputs: Sequence[Tensor], output: Tensor, stop: dict[int, Ten
         if node._inputs is None:
             raise RuntimeError(f"jvp: the graph through op '{node._op.name}' was freed by a backward(); "
                                f"forward mode needs it recorded")
+        if node._seq < engine._newest_stamp:
+            engine._check_unmodified(node, "jvp")  # a tensor of the graph changed in place since it was recorded
         for a in node._inputs:
             if (isinstance(a, Tensor) and a._op is not None and id(a) not in stop and id(a) not in found
                     and a._seq > floor):
