@@ -193,6 +193,24 @@ def test_no_grad_decorates_bare_and_called_and_enable_grad_inside():
     assert tg.is_grad_enabled()
 
 
+def test_no_grad_on_a_generator_function_holds_between_its_yields():
+    x = tg.tensor(1.0, requires_grad=True)
+
+    @tg.no_grad()
+    def steps(n):
+        for i in range(n):
+            got = yield (x * i).requires_grad, tg.is_grad_enabled()
+            assert got is None or got == "sent"
+        return "done"
+
+    gen = steps(3)
+    assert next(gen) == (False, False)
+    assert tg.is_grad_enabled()  # between the yields the caller's mode holds
+    assert gen.send("sent") == (False, False)
+    assert list(gen) == [(False, False)]
+    assert tg.is_grad_enabled()
+
+
 def test_a_decorated_function_called_from_many_threads_restores_each():
     barrier = threading.Barrier(4)
     after = []
@@ -295,6 +313,14 @@ def test_control_flow_comparisons_and_detach_stay_allowed():
     assert tg.grad(g)(3.0) == 6.0 and logged == ["3.00 3.0"]
     # Constants inside the function (not depending on the input) convert freely.
     assert tg.grad(lambda x: x * float(tg.tensor(2.0)) * math.cos(tg.tensor(0.0)))(1.0) == 2.0
+
+
+def test_value_tests_like_isnan_are_allowed_as_comparisons_are():
+    x = tg.tensor([1.0, np.nan, np.inf], requires_grad=True)
+    np.testing.assert_array_equal(np.isnan(x).data, [False, True, False])
+    np.testing.assert_array_equal(np.isfinite(x).data, [True, False, False])
+    assert not np.isinf(x).requires_grad
+    assert tg.grad(lambda t: t * 2 if not np.isnan(t) else t)(1.0) == 2.0
 
 
 def test_outside_transforms_conversions_give_the_data():
@@ -497,6 +523,15 @@ def test_in_place_with_the_wrong_shape_names_both():
     c = tg.tensor([1.0, 2.0])
     with pytest.raises(ValueError, match=r"'\+=':.*shape \(2,\)"):
         c += np.ones((3, 2))
+
+
+def test_in_place_errors_from_numpy_classes_stay_readable():
+    a = tg.tensor([1, 2], dtype=np.int64)
+    with pytest.raises(TypeError, match=r"^'\+=': cannot update a Tensor of shape \(2,\) and dtype int64") as info:
+        a += 1.5  # NumPy's _UFuncOutputCastingError cannot be rebuilt from a message
+    assert type(info.value) is TypeError
+    with pytest.raises(IndexError, match=r"t\[\.\.\.\] = value"):
+        a[5] = 1
 
 
 # =============================================================================== readable errors

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import heapq
+import inspect
 import itertools
 import sys
 import threading
@@ -461,6 +462,9 @@ class _ModeSwitch:
         if not callable(func):
             raise TypeError(f"{type(self).__name__}(...) decorates a function, got {type(func).__name__}")
 
+        if inspect.isgeneratorfunction(func):
+            return self._decorate_generator(func)
+
         @functools.wraps(func)
         def with_mode(*args: Any, **kwargs: Any) -> Any:
             before = self._switch()
@@ -470,6 +474,28 @@ class _ModeSwitch:
                 self._restore(before)
 
         return with_mode
+
+    def _decorate_generator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """A generator function: the mode holds while its body runs, between the yields (as in PyTorch)."""
+
+        @functools.wraps(func)
+        def generator_with_mode(*args: Any, **kwargs: Any) -> Any:
+            gen = func(*args, **kwargs)
+            sent = None
+            try:
+                while True:
+                    before = self._switch()
+                    try:
+                        item = gen.send(sent)
+                    except StopIteration as stop:
+                        return stop.value
+                    finally:
+                        self._restore(before)
+                    sent = yield item
+            finally:
+                gen.close()
+
+        return generator_with_mode
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

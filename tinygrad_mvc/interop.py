@@ -60,10 +60,17 @@ def _unwrap(values: Any) -> Any:
     return values
 
 
+# Tests of a value, like comparisons: their boolean results carry no gradient, so they are allowed
+# on any Tensor (``if np.isnan(x): ...`` is control flow, also inside a transform).
+_PREDICATES = frozenset({np.isnan, np.isinf, np.isfinite, np.signbit})
+
+
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     prim = _tables()[0].get(ufunc)
     if method == "__call__" and prim is not None and not kwargs:
         return prim(*inputs)
+    if method == "__call__" and ufunc in _PREDICATES and "out" not in kwargs:
+        return _wrap(ufunc(*_unwrap(inputs), **kwargs))
     if _needs_grad(inputs) or _needs_grad(kwargs):
         what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         extra = " with keyword arguments" if kwargs else ""

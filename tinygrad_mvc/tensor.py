@@ -230,9 +230,11 @@ class Tensor:
             data = self.data = np.array(data)
         try:
             write(data)
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"{what}: cannot update a Tensor of shape {self.shape} and dtype {data.dtype} in place: "
-                          f"{e}") from e
+        except (TypeError, ValueError, IndexError) as e:
+            # As the built-in class: NumPy's own exception classes take other constructor arguments.
+            base = next(c for c in type(e).__mro__ if c in (IndexError, ValueError, TypeError))
+            raise base(f"{what}: cannot update a Tensor of shape {self.shape} and dtype {data.dtype} in place: "
+                       f"{e}") from e
         _engine.mark_modified(self)
         return self
 
