@@ -485,6 +485,14 @@ def test_an_optimizer_step_stamps_its_parameters():
     np.testing.assert_allclose(w.grad.data, 2 * np.array([0.8, 1.6]))
 
 
+def test_loading_a_state_stamps_the_parameters():
+    model = tg.nn.Linear(2, 1, rng=0)
+    loss = model(tg.tensor([[1.0, 2.0]])).sum()
+    model.load_state_dict({k: v + 1 for k, v in model.state_dict().items()})
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
 def test_in_place_leaves_views_and_detached_copies_alone():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     snapshot = w.detach()

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from . import ops
+from . import engine, ops
 from ._atomic import write_atomic
 from .creation import as_rng
 from .tensor import Tensor
@@ -115,6 +115,7 @@ class Module:
             values[name] = value
         for name, p in mine.items():
             p.data[...] = values[name]
+            engine.mark_modified(p)  # a graph recorded with the old values refuses to backpropagate
         return self
 
     def save(self, path: str | os.PathLike[str]) -> Path:
