@@ -398,8 +398,15 @@ def _describe_failure(name: str, err: Exception, raw: Any) -> Exception:
     what = f"input shapes {shapes}" if shapes else "its inputs"
     if kinds:
         what += " and " + ", ".join(kinds)
-    base = next(c for c in type(err).__mro__ if c in (IndexError, ValueError, TypeError))
-    return base(f"{name}: cannot apply to {what}: {err}")
+    return builtin_class(err)(f"{name}: cannot apply to {what}: {err}")
+
+
+def builtin_class(err: Exception) -> type[Exception]:
+    """The built-in IndexError/ValueError/TypeError that ``err``'s class derives from, to re-raise a message with.
+
+    NumPy's own exception classes (``_UFuncNoLoopError``, ``AxisError``...) take other constructor arguments.
+    """
+    return next(c for c in type(err).__mro__ if c in (IndexError, ValueError, TypeError))
 
 
 def _check_forward(name: str, out: Any, args: tuple[Any, ...]) -> None:

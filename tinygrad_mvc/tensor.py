@@ -231,10 +231,8 @@ class Tensor:
         try:
             write(data)
         except (TypeError, ValueError, IndexError) as e:
-            # As the built-in class: NumPy's own exception classes take other constructor arguments.
-            base = next(c for c in type(e).__mro__ if c in (IndexError, ValueError, TypeError))
-            raise base(f"{what}: cannot update a Tensor of shape {self.shape} and dtype {data.dtype} in place: "
-                       f"{e}") from e
+            raise _engine.builtin_class(e)(
+                f"{what}: cannot update a Tensor of shape {self.shape} and dtype {data.dtype} in place: {e}") from e
         _engine.mark_modified(self)
         return self
 
