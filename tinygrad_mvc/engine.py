@@ -841,7 +841,11 @@ def _run_backward(root: Tensor, g: Tensor, create_graph: bool, retain_graph: boo
     leading axes of every gradient are batch axes.
     """
     cast, sum_to = _ops.cast, _ops.sum_to
-    grads: dict[int, Tensor] = {id(root): g}
+    # Retained gradients (Tensor.retain_grad) are caught as they are popped, by a dict subclass used only
+    # when some tensor retains: the loop itself carries no test for them.
+    grads: dict[int, Tensor] = (_retain.GradsKeepingRetained(create_graph) if _retain.retained and stop is None
+                                else {})
+    grads[id(root)] = g
     leaves: list[Tensor] = []
     found: dict[int, Tensor] = {}
     batch = g.data.shape[:nb]
@@ -1083,4 +1087,5 @@ def _check_backward(name: str, argnum: int, g: Tensor, ga: Tensor) -> None:
             f"detect_anomaly: backward of op '{name}' produced NaN/Inf in the gradient of its input {argnum}")
 
 
+from . import _retain  # noqa: E402
 from . import ops as _ops  # noqa: E402  (the table imports this module; bound once both exist)

@@ -117,6 +117,30 @@ class Tensor:
     def tolist(self) -> Any:
         return self._converted("t.tolist()").tolist()
 
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient: later ``backward()`` calls fill (and accumulate) its ``.grad``.
+
+        PyTorch's name and meaning. On a leaf it does nothing (leaves keep their gradient anyway); a
+        tensor that does not require grad has no gradient to keep, which is an error.
+
+        >>> x = Tensor(3.0, requires_grad=True)
+        >>> y = x * x
+        >>> y.retain_grad()
+        >>> (2 * y).backward()
+        >>> y.grad.item(), x.grad.item()
+        (2.0, 12.0)
+        """
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad(): this tensor does not require grad, so backward() never reaches it; "
+                               "make the inputs with requires_grad=True")
+        if self._op is not None:
+            _retain.retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf whose ``.grad`` backward() fills (after :meth:`retain_grad`)."""
+        return self._op is not None and _retain.retains(self)
+
     def detach(self) -> Tensor:
         """A Tensor sharing this data, cut from the graph."""
         return _wrap(self.data)
@@ -474,6 +498,7 @@ def _wrap(data: Any) -> Tensor:
 
 
 # Bound at the end of package import (ops and interop import this module).
+from . import _retain  # noqa: E402
 from . import engine as _engine  # noqa: E402
 from . import interop as _interop  # noqa: E402
 from . import ops as _ops  # noqa: E402
