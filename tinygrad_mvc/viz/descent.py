@@ -126,17 +126,14 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
     ax.set_title(title or "contours of f and the optimisation paths")
     if named:  # below the axes: on a contour map every corner is data
         long = max(len(k) for k in named) > 28
-        from matplotlib.transforms import offset_copy
+        from .fd_error import legend_below
 
-        # anchored 40 points under the axes, clear of the tick labels and "x" whatever the axes' height
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize="small", frameon=False,
-                  bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-40, units="points"),
-                  ncols=1 if long else min(len(named), 3))
+        legend_below(ax, ncols=1 if long else min(len(named), 3), drop=40, fontsize="small")
     return fig
 
 
 def _bar_axes(ax: Any) -> Any:
-    """Axes for the colourbar, right of ``ax`` and exactly as tall (an equal-aspect box is often shorter than its cell)."""
+    """Axes for the colourbar, right of ``ax`` and as tall (an equal-aspect box is often shorter than its cell)."""
     return ax.inset_axes((1.04, 0.0, 0.04, 1.0))
 
 
