@@ -306,10 +306,10 @@ def _plot_cost(timings: dict[int, Timings], peer_t: dict[int, Timings], summary:
     ax.set_xscale("log")
     ax.set_yscale("log")
     cross = summary.get("crossover")
-    if cross:  # labelled at the top, left of the line: above every curve at small n, never off the picture
+    if cross:  # labelled at the top, right of the line: above the curves there, and inside the axes
         ax.axvline(float(cross), color="gray", lw=1, ls="--")
-        ax.text(float(cross), 0.98, f"crossover n ≈ {float(cross):g}  \nreverse mode faster →  ",
-                transform=ax.get_xaxis_transform(), ha="right", va="top", fontsize="small", color="dimgray")
+        ax.text(float(cross), 0.98, f"  crossover n ≈ {float(cross):g}\n  reverse mode faster →",
+                transform=ax.get_xaxis_transform(), ha="left", va="top", fontsize="small", color="dimgray")
     if summary:  # in the legend, under the axes: in the picture it would cross a curve at some n
         ax.plot([], [], " ", label=f"at n = {summary['n_max']}: differences / reverse = {summary['ratio_at_max']:.0f}x"
                 f" ≈ {summary['ratio_per_n']:.3f}·n\n(2n f-evaluations against a constant)")

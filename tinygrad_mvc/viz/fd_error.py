@@ -288,7 +288,7 @@ def _separate(notes: list[Any], pad: float = 3.0) -> None:
         return
     fig = notes[0].figure
     fig.draw_without_rendering()  # positions after constrained layout, as savefig will see them
-    renderer = fig.canvas.get_renderer()
+    renderer = fig._get_renderer()  # the figure's own (any canvas), as get_window_extent() would take
     to_points = 72.0 / fig.dpi
     placed: list[Any] = []
     for note in sorted(notes, key=lambda n: -n.get_window_extent(renderer).y1):  # top to bottom
