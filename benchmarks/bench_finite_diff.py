@@ -44,7 +44,13 @@ from _timing import add_options, gate, machine, time_columns, tune_malloc  # noq
 from bench_transforms import grad_numpy, hessian_numpy, rosen, rosen_numpy  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
-from tinygrad_mvc.viz.fd_error import FDErrorCurves, fd_error_curves, plot_fd_error, summary_rows  # noqa: E402
+from tinygrad_mvc.viz.fd_error import (  # noqa: E402
+    FDErrorCurves,
+    fd_error_curves,
+    legend_below,
+    plot_fd_error,
+    summary_rows,
+)
 
 REF = "hand-written NumPy"
 F_UNIT = "NumPy f (one evaluation)"
@@ -286,7 +292,7 @@ def _plot_cost(timings: dict[int, Timings], peer_t: dict[int, Timings], summary:
                out: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.2, 5.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.6, 6.2), layout="constrained")
     names: list[str] = []
     for res in [*timings.values(), *peer_t.values()]:
         names += [k for k in res if k not in names]
@@ -297,22 +303,21 @@ def _plot_cost(timings: dict[int, Timings], peer_t: dict[int, Timings], summary:
         ns = [n for n, r in src.items() if name in r]
         color, style = styles.get(name, (None, "d--"))
         ax.plot(ns, [src[n][name][0] for n in ns], style, color=color, ms=4, lw=1.3, label=name)
-    cross = summary.get("crossover")
-    if cross:
-        ax.axvline(float(cross), color="gray", lw=1, ls="--")
-        ax.annotate(f"crossover n ≈ {float(cross):g}", (float(cross), ax.get_ylim()[0]), xytext=(4, 8),
-                    textcoords="offset points", fontsize="small")
-    if summary:
-        ax.text(0.98, 0.42, f"at n = {summary['n_max']}: differences / reverse = {summary['ratio_at_max']:.0f}x\n"
-                f"≈ {summary['ratio_per_n']:.3f}·n (2n f-evaluations against a constant)",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize="small")  # between reverse mode and FD
     ax.set_xscale("log")
     ax.set_yscale("log")
+    cross = summary.get("crossover")
+    if cross:  # labelled at the top, right of the line: above the curves there, and inside the axes
+        ax.axvline(float(cross), color="gray", lw=1, ls="--")
+        ax.text(float(cross), 0.98, f"  crossover n ≈ {float(cross):g}\n  reverse mode faster →",
+                transform=ax.get_xaxis_transform(), ha="left", va="top", fontsize="small", color="dimgray")
+    if summary:  # in the legend, under the axes: in the picture it would cross a curve at some n
+        ax.plot([], [], " ", label=f"at n = {summary['n_max']}: differences / reverse = {summary['ratio_at_max']:.0f}x"
+                f" ≈ {summary['ratio_per_n']:.3f}·n\n(2n f-evaluations against a constant)")
     ax.set_xlabel("input size n")
     ax.set_ylabel("seconds per full gradient (median)")
     ax.set_title("Full gradient of Rosenbrock: central differences against reverse mode")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize="x-small", loc="upper left")
+    legend_below(ax, ncols=2)  # timing curves cross every corner as n grows
     path = out / "fd_cost.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -430,7 +435,7 @@ def _plot_hessian(timings: dict[int, Timings], peer_t: dict[int, Timings], error
                   out: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig, (ax_t, ax_e) = plt.subplots(1, 2, figsize=(12.5, 4.8), layout="constrained")
+    fig, (ax_t, ax_e) = plt.subplots(1, 2, figsize=(12.5, 6.0), layout="constrained")
     names: list[str] = []
     for res in [*timings.values(), *peer_t.values()]:
         names += [k for k in res if k not in names]
@@ -450,7 +455,7 @@ def _plot_hessian(timings: dict[int, Timings], peer_t: dict[int, Timings], error
         ax.set_ylabel(ylabel)
         ax.set_title(f"Rosenbrock Hessian: {title}")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize="x-small")
+        legend_below(ax, ncols=1)
     path = out / "fd_hessian.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -90,7 +90,7 @@ def run(out_dir: Path) -> JobResult:
                              title="exp(x) and its Taylor polynomials at 0")
     figures["taylor_exp.png"] = fig
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")  # room for each legend
     for ax, f in zip(axes, (tg.sin, tg.cos), strict=True):
         tg.viz.plot_taylor(f, 0.0, orders=ORDERS, xs=np.linspace(-2 * np.pi, 2 * np.pi, 500), ax=ax,
                            title=f"{f.__name__}(x) and its Taylor polynomials at 0")
@@ -99,6 +99,8 @@ def run(out_dir: Path) -> JobResult:
     fig = tg.viz.plot_taylor(runge, 0.0, orders=ORDERS, xs=np.linspace(-2, 2, 400),
                              title="1/(1+x²): the series at 0 converges only for |x| < 1")
     ax = fig.axes[0]
+    ax.lines[0].set_label("1/(1+x²)")  # the function's own name, runge, means nothing to the reader
+    ax.get_legend().get_texts()[0].set_text("1/(1+x²)")
     for edge in (-1, 1):
         ax.axvline(edge, color="crimson", lw=1, ls=":")
     ax.text(1.03, 0.05, "radius of convergence |x| = 1\n(poles at ±i)", color="crimson", fontsize="small",

@@ -7,7 +7,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_descent", "evaluate_grid"]
+__all__ = ["plot_descent", "evaluate_grid", "MAX_ASPECT"]
+
+MAX_ASPECT = 6.0
+"""Equal axis scales when one range is at most this many times the other; beyond that, each axis its own scale."""
 
 _COLORS = ("crimson", "darkorange", "royalblue", "seagreen", "purple", "saddlebrown")
 
@@ -56,7 +59,9 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
 
     ``paths``: one path or a mapping ``{label: path}``, each path an :class:`~tinygrad_mvc.optimize.OptimizeResult`
     (its ``history``) or an array of shape (k, 2). The start of each path is a circle, its end a star.
-    ``xlim``/``ylim`` default to the paths' extent with a margin. ``log`` spaces the contour levels
+    ``xlim``/``ylim`` default to the paths' extent with a margin; one unit has the same length on both
+    axes (so an elongated bowl looks elongated) unless one range is over :data:`MAX_ASPECT` times the
+    other; the legend sits below the axes. ``log`` spaces the contour levels
     logarithmically (the default when the values span more than three decades, as Rosenbrock's do).
 
     >>> import tinygrad_mvc as tg
@@ -80,8 +85,12 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
     ylim = _limits(ylim, finite[:, 1] if finite.size else None, "ylim")
     X, Y = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     Z = evaluate_grid(f, X, Y)
+    # one unit is as long on both axes (the shape of the level sets is the point), unless that makes a sliver
+    equal = max(xlim[1] - xlim[0], ylim[1] - ylim[0]) <= MAX_ASPECT * min(xlim[1] - xlim[0], ylim[1] - ylim[0])
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 5.2))
+        ratio = (ylim[1] - ylim[0]) / (xlim[1] - xlim[0]) if equal else 0.8
+        width = 7.2
+        fig, ax = plt.subplots(figsize=(width, min(max(0.78 * width * ratio + 1.9, 3.6), 9.0)), layout="constrained")
     else:
         fig = ax.figure
     zf = Z[np.isfinite(Z)]
@@ -92,28 +101,49 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
         if log:
             floor = max(lo, 1e-6 * hi)
             levels = np.geomspace(floor, hi, levels)
-        else:
-            levels = np.linspace(lo, hi, levels)
+        else:  # round values (0, 2.5, 5, ...): the colourbar ticks then read as numbers, not 56.88
+            levels = _nice_levels(lo, hi, levels)
     cs = ax.contourf(X, Y, np.maximum(Z, levels[0]) if log else Z, levels=levels, cmap="viridis", alpha=0.85,
                      norm=_log_norm(levels) if log else None)
     ax.contour(X, Y, Z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     if log:  # ticks at the powers of ten: matplotlib's log ticks on contour levels are unreadable
         powers = 10.0 ** np.arange(np.ceil(np.log10(levels[0])), np.floor(np.log10(levels[-1])) + 1)
-        fig.colorbar(cs, ax=ax, label="f (log scale)", ticks=powers, format="%.0e")
+        fig.colorbar(cs, cax=_bar_axes(ax), label="f (log scale)", ticks=powers, format="%.0e")
     else:
-        fig.colorbar(cs, ax=ax, label="f")
+        from matplotlib.ticker import MaxNLocator
+
+        fig.colorbar(cs, cax=_bar_axes(ax), label="f", ticks=MaxNLocator(nbins=6))
     for (label, path), color in zip(named.items(), _cycle(len(named)), strict=True):
         ax.plot(path[:, 0], path[:, 1], ".-", color=color, lw=1.4, ms=4, label=label)
         ax.plot(*path[0], "o", color=color, ms=8, mec="black")
         ax.plot(*path[-1], "*", color=color, ms=14, mec="black")
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
+    if equal:
+        ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title(title or "contours of f and the optimisation paths")
-    if named:
-        ax.legend(loc="best", fontsize="small")
+    if named:  # below the axes: on a contour map every corner is data
+        long = max(len(k) for k in named) > 28
+        from .fd_error import legend_below
+
+        legend_below(ax, ncols=1 if long else min(len(named), 3), drop=40, fontsize="small")
     return fig
+
+
+def _bar_axes(ax: Any) -> Any:
+    """Axes for the colourbar, right of ``ax`` and as tall (an equal-aspect box is often shorter than its cell)."""
+    return ax.inset_axes((1.04, 0.0, 0.04, 1.0))
+
+
+def _nice_levels(lo: float, hi: float, n: int) -> np.ndarray:
+    """About ``n`` contour levels at round values covering ``[lo, hi]``."""
+    from matplotlib.ticker import MaxNLocator
+
+    if not hi > lo:
+        return np.linspace(lo, lo + 1.0, max(n, 2))
+    return MaxNLocator(nbins=max(n - 1, 1), steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)  # covers [lo, hi]
 
 
 def _cycle(n: int) -> list[str]:

@@ -214,13 +214,27 @@ def plot_fd_error(f: Callable[..., Any] | FDErrorCurves, x: Any = None, exact: A
     if curves.skipped:
         ax.text(0.01, 0.01, "; ".join(f"{m} skipped: {why}" for m, why in curves.skipped.items()),
                 transform=ax.transAxes, fontsize="x-small", va="bottom")
-    ax.legend(fontsize="x-small", loc="lower left")
+    legend_below(ax, ncols=2)  # the V, the floor and the autodiff line leave no corner free
     return fig
 
 
+def legend_below(ax: Any, ncols: int = 1, drop: float = 34.0, fontsize: str = "x-small") -> Any:
+    """The legend of ``ax`` under the axes, ``drop`` points below their bottom (clear of the tick labels and
+    the x label), in ``ncols`` columns: never on the data. Needs ``layout="constrained"`` or
+    ``bbox_inches="tight"`` to stay inside the saved picture."""
+    from matplotlib.transforms import offset_copy
+
+    return ax.legend(fontsize=fontsize, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=ncols, frameon=False,
+                     bbox_transform=offset_copy(ax.transAxes, fig=ax.figure, y=-drop, units="points"))
+
+
 def _annotate(ax: Any, curves: FDErrorCurves) -> None:
-    """Write the measured slopes of the truncation arms (one note per order) and of the round-off arm."""
-    trunc_notes: dict[int, list[str]] = {}
+    """Write the measured slopes of the truncation arms (one note per order) and of the round-off arm.
+
+    Notes that would overprint one another are moved apart afterwards (:func:`_separate`).
+    """
+    notes: list[Any] = []
+    trunc_slopes: dict[int, list[str]] = {}
     trunc_anchor: dict[int, tuple[float, float]] = {}
     roundoff: list[str] = []
     roff_anchor: tuple[float, float] | None = None
@@ -234,25 +248,58 @@ def _annotate(ax: Any, curves: FDErrorCurves) -> None:
         errs = np.maximum(np.asarray(err, dtype=float), FLOOR)
         if trunc is not None:
             order = ORDERS.get(method, 0)
-            trunc_notes.setdefault(order, []).append(f"{method} {curves.slope(method, *trunc):.2f}")
+            trunc_slopes.setdefault(order, []).append(f"{method} {curves.slope(method, *trunc):.2f}")
             # central and complex steps share the truncation term f'''h^2/6: their arms overlap, one note
             trunc_anchor.setdefault(order, point_at(float(np.sqrt(trunc[0] * trunc[1])), errs))
         if roff is not None:
             s = curves.slope(method, *roff)
             if abs(s) < 0.35:  # complex step: no cancellation, a flat floor instead of a left arm
-                ax.annotate(f"no cancellation: flat, slope {s:.2f}", point_at(roff[0], errs), xytext=(-150, 16),
-                            textcoords="offset points", fontsize="x-small", color=COLORS.get(method))
+                notes.append(ax.annotate(f"no cancellation: flat, slope {s:.2f}", point_at(roff[0], errs),
+                                         xytext=(-150, 16), textcoords="offset points", fontsize="x-small",
+                                         color=COLORS.get(method)))
             else:
                 roundoff.append(f"{method} {s:.2f}")
                 roff_anchor = roff_anchor or point_at(float(np.sqrt(roff[0] * roff[1])), errs)
-    for order, notes in trunc_notes.items():
+    for order, slopes in trunc_slopes.items():
         above = order == 1  # the O(h) arm lies above the O(h^2) ones: its note goes above, theirs below
-        ax.annotate(f"truncation ∝ h{'²' if order == 2 else ''}: slope " + ", ".join(notes), trunc_anchor[order],
-                    xytext=(10, 12) if above else (12, -26), textcoords="offset points", fontsize="x-small",
-                    color=COLORS.get(notes[0].split()[0]))
+        notes.append(ax.annotate(f"truncation ∝ h{'²' if order == 2 else ''}: slope " + ", ".join(slopes),
+                                 trunc_anchor[order], xytext=(10, 12) if above else (12, -26),
+                                 textcoords="offset points", fontsize="x-small",
+                                 color=COLORS.get(slopes[0].split()[0])))
     if roundoff and roff_anchor is not None:
-        ax.annotate("round-off ∝ ε|f|/h:\nslope " + ", ".join(roundoff) + " (theory −1)", roff_anchor,
-                    xytext=(-175, 22), textcoords="offset points", fontsize="x-small", color="black")
+        notes.append(ax.annotate("round-off ∝ ε|f|/h:\nslope " + ", ".join(roundoff) + " (theory −1)", roff_anchor,
+                                 xytext=(-175, 22), textcoords="offset points", fontsize="x-small", color="black"))
+    # every panel of the figure again: a panel added later changes the layout, and so the earlier panels' gaps
+    panels = ax.figure.__dict__.setdefault("_tg_fd_notes", [])
+    panels.append(notes)
+    for note in notes:  # readable where a note crosses a curve
+        note.set_bbox({"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    for group in panels:
+        _separate(group)
+
+
+def _separate(notes: list[Any], pad: float = 3.0) -> None:
+    """Move annotations apart vertically (in offset points) until no two boxes overlap on the canvas.
+
+    Measured after a layout pass, so it holds for the figure as saved; each note keeps its anchor and
+    its horizontal offset, and a note moved down is moved by exactly the overlap (plus ``pad``).
+    """
+    if len(notes) < 2:
+        return
+    fig = notes[0].figure
+    fig.draw_without_rendering()  # positions after constrained layout, as savefig will see them
+    renderer = fig._get_renderer()  # the figure's own (any canvas), as get_window_extent() would take
+    to_points = 72.0 / fig.dpi
+    placed: list[Any] = []
+    for note in sorted(notes, key=lambda n: -n.get_window_extent(renderer).y1):  # top to bottom
+        for _ in range(len(notes)):
+            box = note.get_window_extent(renderer)
+            hits = [b for b in placed if box.overlaps(b)]
+            if not hits:
+                break
+            x, y = note.xyann
+            note.xyann = (x, y - (box.y1 - min(b.y0 for b in hits)) * to_points - pad)
+        placed.append(note.get_window_extent(renderer))
 
 
 def summary_rows(curves: Mapping[str, FDErrorCurves]) -> list[str]:

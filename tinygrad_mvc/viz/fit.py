@@ -19,7 +19,8 @@ def plot_fit(result: Any, title: str | None = None, xlabel: str = "x", ylabel: s
     (rounded to the uncertainty's two significant digits) with χ²/ν in the legend; without
     ``sigma`` the legend gives the residual sum of squares instead and says that no σ was given
     (no χ²/ν: nothing to test the fit against). Bottom: the residuals (y − model)/σ with the ±1 band, where a good fit
-    scatters about 68% of the points (without ``sigma``, the plain residuals).
+    scatters about 68% of the points (without ``sigma``, the plain residuals). The legend sits above the
+    top panel, under the title, never on the data.
 
     >>> import tinygrad_mvc as tg
     >>> r = tg.fit.linear_regression([0.0, 1.0, 2.0, 3.0], [0.1, 1.1, 1.9, 3.2], sigma=0.1)
@@ -35,7 +36,7 @@ def plot_fit(result: Any, title: str | None = None, xlabel: str = "x", ylabel: s
     if x.ndim != 1:
         raise ValueError(f"plot_fit: x has shape {x.shape}; only a single independent variable (1-D x) can be drawn")
     y, sigma = np.asarray(result.y), result.sigma
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.0, 6.0), sharex=True, layout="constrained",
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.0, 6.8), sharex=True, layout="constrained",
                                       gridspec_kw={"height_ratios": (3, 1)})
     if sigma is None:
         top.plot(x, y, "o", color="black", ms=3.5, label="data")
@@ -53,9 +54,11 @@ def plot_fit(result: Any, title: str | None = None, xlabel: str = "x", ylabel: s
     top.plot(grid, result.predict(grid), color="crimson", lw=2, label=label)
     top.plot([], [], " ", label=_wrap(summary))
     top.set_ylabel(ylabel)
-    top.legend(loc="best", fontsize="small")
+    # above the axes, under the title: a peak, a step or a decay leaves no corner of the data free
+    top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.02, 1.0, 0.2), mode="expand", borderaxespad=0.0,
+               fontsize="small")
     top.grid(alpha=0.3)
-    top.set_title(title or "chi-squared fit")
+    fig.suptitle(title or "chi-squared fit")
     pulls = np.asarray(result.residuals)
     bottom.axhline(0, color="crimson", lw=1)
     if sigma is not None:

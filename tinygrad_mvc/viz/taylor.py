@@ -34,7 +34,8 @@ def plot_taylor(f: Callable[..., Any], x0: Any, orders: Sequence[int] = (1, 2, 3
     """Plot ``f`` and its Taylor approximations of each order in ``orders`` around ``x0``; returns the Figure.
 
     Scalar ``x0``: curves over ``xs`` (default ``x0 ± 3``), the y-range set by ``f`` so that
-    diverging polynomials do not flatten the picture. A 2-vector ``x0``: contour panels of ``f`` and
+    diverging polynomials do not flatten the picture, the legend right of the axes (a figure of
+    several panels wants ``layout="constrained"`` to make room for it). A 2-vector ``x0``: contour panels of ``f`` and
     of each model (orders ≤ 2), over ``xs`` = ``(x_values, y_values)`` (default ``x0 ± 2``).
 
     >>> import tinygrad_mvc as tg
@@ -61,7 +62,7 @@ def _plot_curves(f: Any, x0: np.ndarray, orders: list[int], xs: Any, ax: Any, ti
 
     xs = np.linspace(float(x0) - 3, float(x0) + 3, 400) if xs is None else np.asarray(xs, dtype=np.float64)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = plt.subplots(figsize=(7.4, 4.2), layout="constrained")  # constrained: room for the legend
     else:
         fig = ax.figure
     ys = _evaluate(f, xs)
@@ -83,7 +84,8 @@ def _plot_curves(f: Any, x0: np.ndarray, orders: list[int], xs: Any, ax: Any, ti
     ax.set_ylabel("y")
     ax.set_title(title or f"Taylor approximations around x₀ = {float(x0):g}")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
+    # outside the axes, right of them: the diverging polynomials fill every corner at some order
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return fig
 
 
