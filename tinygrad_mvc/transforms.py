@@ -37,6 +37,8 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hes
 
 ArgNums = int | Sequence[int]
 
+_CONTAINERS = (tuple, list, dict)  # the containers pytree flattens (checked inline on the plain path)
+
 BATCH_BUDGET = 1 << 22
 """Most array entries per intermediate of a batched pass (32 MB in float64); larger batches go in chunks."""
 
@@ -103,8 +105,9 @@ def _prepare(name: str, args: Sequence[Any], nums: tuple[int, ...]) -> _Call:
     constant Tensors: the function is a function of Tensors, whichever arguments are differentiated.
     An argument named twice in ``argnums`` is one input, and its gradient comes back twice."""
     args = list(args)
-    if any(pytree.is_container(args[i]) for i in nums):
-        return _prepare_trees(name, args, nums)
+    for i in nums:
+        if isinstance(args[i], _CONTAINERS):
+            return _prepare_trees(name, args, nums)
     made: dict[int, Tensor] = {}
     inputs, tensor_mode = [], False
     for i in nums:
@@ -195,7 +198,7 @@ def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any]
             out = f(*call.args, **kwargs)
     finally:
         engine.end_trace(token)
-    if pytree.is_container(out):
+    if isinstance(out, _CONTAINERS):
         if not tree:
             raise TypeError(f"{name}: the function returned a {type(out).__name__}; it must return one Tensor")
         leaves, structure = pytree.flatten(out)
