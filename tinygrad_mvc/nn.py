@@ -477,7 +477,7 @@ class Dropout(Module):
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0:
             return x
-        data = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float64)
+        data = x.data if isinstance(x, Tensor) else np.asarray(x)
         dtype = data.dtype if data.dtype.kind == "f" else np.float64
         if self.p == 1:
             scale = np.zeros(data.shape, dtype=dtype)
