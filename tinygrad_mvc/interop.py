@@ -139,7 +139,7 @@ def refuse_foreign_caller(frame: Any) -> None:
     Walks up the consecutive SciPy/NumPy frames above the conversion and names the outermost
     out-of-scope function among them; a conversion called from anywhere else is left alone.
     """
-    found = None
+    found = public = None
     for _ in range(16):
         if frame is None:
             break
@@ -148,12 +148,15 @@ def refuse_foreign_caller(frame: Any) -> None:
             break
         top = ".".join(module.split(".")[:2])
         if top in _FOREIGN:
-            found = (top, frame.f_code)
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            found = (top, name)
+            if not any(part.startswith("_") for part in name.split(".")):
+                public = found  # name the outermost public function, not a dispatcher around it
         frame = frame.f_back
     if found is None:
         return
-    top, code = found
-    function = f"{top}.{getattr(code, 'co_qualname', code.co_name)}"
+    top, name = public or found
+    function = f"{top}.{name}"
     subject = _FOREIGN[top] if _FOREIGN[top] == "FFT" else top
     raise TypeError(f"{function} on a Tensor that requires grad: {subject} is {_SCOPE_TEXT}; it would return plain "
                     f"NumPy values and drop the gradient. Write it with tg.* ops, or apply it to t.detach() if no "
