@@ -68,7 +68,10 @@ _PREDICATES = frozenset({np.isnan, np.isinf, np.isfinite, np.signbit})
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     prim = _tables()[0].get(ufunc)
     if method == "__call__" and prim is not None and not kwargs:
-        return _real(ufunc, prim(*inputs))
+        out = prim(*inputs)
+        if out.data.dtype.kind == "c":  # issue 15: a complex operand (Tensors themselves hold real numbers)
+            refuse_complex(ufunc)
+        return out
     if method == "__call__" and ufunc in _PREDICATES and "out" not in kwargs:
         return _wrap(ufunc(*_unwrap(inputs), **kwargs))
     if _needs_grad(inputs) or _needs_grad(kwargs):
@@ -104,13 +107,10 @@ _FOREIGN = {"scipy.special": "scipy.special", "scipy.stats": "scipy.stats", "sci
 _CONVOLUTIONS = frozenset({"convolve", "correlate"})
 
 
-def _real(ufunc: np.ufunc, t: Any) -> Any:
-    """A ufunc's result, refused if a complex operand made it complex (Tensors hold real numbers only)."""
-    if isinstance(t, Tensor) and t.data.dtype.kind == "c":
-        raise TypeError(f"np.{ufunc.__name__}: a complex operand gives a complex result ({t.data.dtype}); complex "
-                        f"numbers are out of scope in tinygrad_mvc: work with the real and imaginary parts as real "
-                        f"arrays")
-    return t
+def refuse_complex(ufunc: np.ufunc) -> None:
+    """A ufunc's result made complex by a complex operand: refused (Tensors hold real numbers only)."""
+    raise TypeError(f"np.{ufunc.__name__}: a complex operand gives a complex result; complex numbers are out of "
+                    f"scope in tinygrad_mvc: work with the real and imaginary parts as real arrays")
 
 
 def refuse_ufunc(ufunc: np.ufunc) -> None:
