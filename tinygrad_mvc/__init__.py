@@ -72,6 +72,15 @@ from .taylor import TaylorApproximation, taylor
 from .tensor import Tensor
 from .transforms import grad, hessian, hvp, jacobian, jvp, linearize, value_and_grad, vjp
 
+# ----- issue 15 "Vocabulary": pytrees and PyTorch habits (zeros_like..., cat, optim.lr_scheduler) -----
+# isort: split
+from . import lr_scheduler, pytree  # tg.optim.lr_scheduler is the same module
+from .creation import full_like, ones_like, randn_like, zeros_like
+
+cat = concatenate  # PyTorch's name
+_VOCABULARY_15 = ["zeros_like", "ones_like", "full_like", "randn_like", "cat"]
+# ----- end of issue 15 -----
+
 __version__ = "0.1.0"
 
 # Submodules that pull in plotting or graphviz load on first use: `import tinygrad_mvc` stays light.
@@ -95,3 +104,4 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
     "TaylorApproximation",
 ]
+__all__ += _VOCABULARY_15  # issue 15

@@ -68,10 +68,14 @@ _PREDICATES = frozenset({np.isnan, np.isinf, np.isfinite, np.signbit})
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     prim = _tables()[0].get(ufunc)
     if method == "__call__" and prim is not None and not kwargs:
-        return prim(*inputs)
+        out = prim(*inputs)
+        if out.data.dtype.kind == "c":  # issue 15: a complex operand (Tensors themselves hold real numbers)
+            refuse_complex(ufunc)
+        return out
     if method == "__call__" and ufunc in _PREDICATES and "out" not in kwargs:
         return _wrap(ufunc(*_unwrap(inputs), **kwargs))
     if _needs_grad(inputs) or _needs_grad(kwargs):
+        refuse_ufunc(ufunc)
         what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         extra = " with keyword arguments" if kwargs else ""
         raise TypeError(f"{what}{extra} is not differentiable in tinygrad_mvc; use the tg.* function "
@@ -84,7 +88,76 @@ def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     impl = _tables()[1].get(func)
     if impl is not None:
         return impl(*args, **kwargs)
+    refuse_function(func, _needs_grad(args) or _needs_grad(kwargs))
     if _needs_grad(args) or _needs_grad(kwargs):
         raise TypeError(f"np.{func.__name__} is not differentiable in tinygrad_mvc; use a tg.* function, "
                         f"or apply it to t.detach() if no gradient is needed")
     return func(*_unwrap(args), **_unwrap(kwargs))
+
+
+# ----------------------------------------------------------------------------- issue 15: out of scope
+# Complex numbers, FFT, scipy.special / scipy.stats / scipy.signal and convolutions have no derivative
+# rules here: meeting a Tensor that requires grad they raise a TypeError naming the function, never
+# drop the graph or a complex part silently. Nothing here runs on the path of a supported op except
+# the dtype test of a ufunc's result in ``_real``.
+
+_SCOPE_TEXT = "out of scope in tinygrad_mvc (no derivative rules)"
+_FOREIGN = {"scipy.special": "scipy.special", "scipy.stats": "scipy.stats", "scipy.signal": "scipy.signal",
+            "scipy.fft": "FFT", "scipy.fftpack": "FFT", "numpy.fft": "FFT", "scipy.ndimage": "scipy.ndimage"}
+_CONVOLUTIONS = frozenset({"convolve", "correlate"})
+
+
+def refuse_complex(ufunc: np.ufunc) -> None:
+    """A ufunc's result made complex by a complex operand: refused (Tensors hold real numbers only)."""
+    raise TypeError(f"np.{ufunc.__name__}: a complex operand gives a complex result; complex numbers are out of "
+                    f"scope in tinygrad_mvc: work with the real and imaginary parts as real arrays")
+
+
+def refuse_ufunc(ufunc: np.ufunc) -> None:
+    """A ufunc that is not NumPy's own (scipy.special's ``erf``, ``gamma``...) on a Tensor that requires grad."""
+    if getattr(np, ufunc.__name__, None) is not ufunc:
+        raise TypeError(f"scipy.special.{ufunc.__name__} on a Tensor that requires grad: scipy.special is "
+                        f"{_SCOPE_TEXT}; write the function with tg.* ops (tg.exp, tg.log, ...), or apply it to "
+                        f"t.detach() if no gradient is needed")
+
+
+def refuse_function(func: Any, needs_grad: bool) -> None:
+    """``np.fft.*`` on any Tensor; ``np.convolve``/``np.correlate`` on a Tensor that requires grad."""
+    name = getattr(func, "__name__", repr(func))
+    if getattr(func, "__module__", "") == "numpy.fft":
+        raise TypeError(f"np.fft.{name} on a Tensor: FFT is {_SCOPE_TEXT}, and so are its complex results; "
+                        f"apply np.fft to t.numpy() (or t.detach().numpy()) for values without gradient")
+    if needs_grad and name in _CONVOLUTIONS:
+        raise TypeError(f"np.{name} on a Tensor that requires grad: convolutions are {_SCOPE_TEXT}; write it as a "
+                        f"sum of shifted products with tg ops, or apply it to t.detach() if no gradient is needed")
+
+
+def refuse_foreign_caller(frame: Any) -> None:
+    """Called by ``Tensor.__array__`` for a Tensor that requires grad: refuse if scipy.special/stats/signal or
+    an FFT converts it (they would return plain arrays and drop the graph silently).
+
+    Walks up the consecutive SciPy/NumPy frames above the conversion and names the outermost
+    out-of-scope function among them; a conversion called from anywhere else is left alone.
+    """
+    found = public = None
+    for _ in range(16):
+        if frame is None:
+            break
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith(("scipy.", "numpy.")):
+            break
+        top = ".".join(module.split(".")[:2])
+        if top in _FOREIGN:
+            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+            found = (top, name)
+            if not any(part.startswith("_") for part in name.split(".")):
+                public = found  # name the outermost public function, not a dispatcher around it
+        frame = frame.f_back
+    if found is None:
+        return
+    top, name = public or found
+    function = f"{top}.{name}"
+    subject = _FOREIGN[top] if _FOREIGN[top] == "FFT" else top
+    raise TypeError(f"{function} on a Tensor that requires grad: {subject} is {_SCOPE_TEXT}; it would return plain "
+                    f"NumPy values and drop the gradient. Write it with tg.* ops, or apply it to t.detach() if no "
+                    f"gradient is needed")

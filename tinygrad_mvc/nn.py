@@ -30,7 +30,8 @@ from ._atomic import write_atomic
 from .creation import as_rng
 from .tensor import Tensor
 
-__all__ = ["Module", "Linear", "MLP", "Sequential", "Tanh", "ReLU", "Sigmoid", "Identity", "activation_module"]
+__all__ = ["Module", "Linear", "MLP", "Sequential", "Tanh", "ReLU", "Sigmoid", "Identity", "Dropout",
+           "activation_module"]
 
 
 class Module:
@@ -51,6 +52,8 @@ class Module:
     >>> list(m.state_dict())
     ['scale', 'shift']
     """
+
+    training: bool = True  # a class default: subclasses need not call Module.__init__
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -89,6 +92,26 @@ class Module:
     def num_parameters(self) -> int:
         """The number of scalar parameters."""
         return sum(p.size for p in self.parameters())
+
+    # ------------------------------------------------------------------ training and evaluation modes
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training = mode`` on this module and every module inside it; returns the module.
+
+        Layers that behave differently while training (:class:`Dropout`) read ``self.training``.
+
+        >>> net = Sequential(Linear(2, 2, rng=0), Dropout(0.5))
+        >>> net.eval() is net, net[1].training, net.train().layers[1].training
+        (True, False, True)
+        """
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train: mode must be True or False, got {mode!r}")
+        for module in _all_modules(self):
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """``train(False)``: evaluation mode (dropout off); returns the module."""
+        return self.train(False)
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -302,6 +325,20 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in items if isinstance(v, (Tensor, Module, list, tuple, dict))]
 
 
+def _all_modules(root: Module) -> Iterator[Module]:
+    """``root`` and every module inside it (in attributes, lists, tuples and dicts), each once."""
+    seen: set[int] = set()
+    stack: list[Any] = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, Tensor):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Module):
+            yield obj
+        stack.extend(child for _, child in _children(obj))
+
+
 def _submodules(module: Module) -> list[tuple[str, Module]]:
     """Direct child modules by name, looking inside lists and dicts (``layers.0``, ``layers.1``, ...)."""
     found, todo = [], list(_children(module))
@@ -417,6 +454,42 @@ class Identity(Module):
         return x
 
 
+class Dropout(Module):
+    """Inverted dropout: while training, each entry is zeroed with probability ``p`` and the others are
+    scaled by ``1 / (1 - p)``, so the expected output is the input; in evaluation mode it is the identity.
+
+    ``rng`` (a seed or a ``np.random.Generator``) draws the masks, so a seeded network drops the same
+    entries every run. The mask is a constant of the graph: the gradient is the same mask times ``g``.
+
+    >>> drop, x = Dropout(0.5, rng=0), Tensor(np.ones(6))
+    >>> drop(x)
+    Tensor([2., 0., 0., 0., 2., 2.])
+    >>> drop.eval()(x) is x
+    True
+    """
+
+    def __init__(self, p: float = 0.5, rng: Any = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p is the probability of zeroing an entry and must lie in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.rng = as_rng(rng)
+
+    def forward(self, x: Any) -> Any:
+        if not self.training or self.p == 0:
+            return x
+        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        dtype = data.dtype if data.dtype.kind == "f" else np.float64
+        if self.p == 1:
+            scale = np.zeros(data.shape, dtype=dtype)
+        else:
+            keep = self.rng.random(data.shape) >= self.p
+            scale = (keep / (1 - self.p)).astype(dtype)
+        return ops.mul(x, scale)
+
+    def _extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 ACTIVATIONS: dict[str, type[Module]] = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid, "identity": Identity,
                                         "linear": Identity}
 
@@ -435,29 +508,38 @@ def activation_module(spec: str | Module | type[Module]) -> Module:
 class MLP(Sequential):
     """A multilayer perceptron: ``Linear`` layers of the given sizes with an activation between them.
 
-    The last layer is linear (no activation), so the network outputs scores or logits. ``rng`` seeds
-    all the layers in turn, so ``MLP(sizes, rng=0)`` is the same network every time.
+    The last layer is linear unless ``output_activation`` names one (``"sigmoid"`` for probabilities,
+    say), so by default the network outputs scores or logits. ``rng`` seeds all the layers in turn,
+    so ``MLP(sizes, rng=0)`` is the same network every time.
 
     >>> net = MLP([2, 16, 16, 1], activation="relu", rng=0)
     >>> net.num_parameters()
     337
+    >>> float(MLP([2, 3, 1], "tanh", "sigmoid", rng=0)(np.zeros((1, 2))).data[0, 0]) < 1
+    True
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str | Module | type[Module] = "tanh", rng: Any = None,
+    def __init__(self, sizes: Sequence[int], activation: str | Module | type[Module] = "tanh",
+                 output_activation: str | Module | type[Module] | None = None, *, rng: Any = None,
                  dtype: Any = np.float64) -> None:
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes must list at least the input and output sizes, got {sizes}")
+        if isinstance(output_activation, (int, np.integer, np.random.Generator)):
+            raise TypeError(f"MLP: the third argument is output_activation, got {output_activation!r}; "
+                            f"give the seed as rng=... (MLP(sizes, activation, rng=0))")
         activation_module(activation)  # checked even when there is no hidden layer to use it
+        last = None if output_activation is None else activation_module(output_activation)
         gen = as_rng(rng)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, rng=gen, dtype=dtype))
             if i < len(sizes) - 2:
                 layers.append(activation_module(activation))
+        if last is not None:
+            layers.append(last)
         super().__init__(*layers)
         self.sizes = sizes
 
     def _extra_repr(self) -> str:
         return f"sizes={self.sizes}"
-

@@ -1,5 +1,8 @@
 """Optimizers: SGD (momentum, Nesterov, weight decay), Adam, and Newton's method with the full Hessian.
 
+Parameters come as an iterable of Tensors, a dict of named Tensors, or PyTorch-style parameter
+groups; learning-rate schedules are in :mod:`.lr_scheduler` (``tg.optim.lr_scheduler.StepLR``, ...).
+
 An optimizer holds a list of parameter Tensors and updates their ``data`` in place from their
 ``.grad`` (SGD, Adam) or from derivatives it takes itself (Newton). Updates are plain NumPy on the
 arrays: they are not part of any graph and cost no bookkeeping.
@@ -14,42 +17,110 @@ Tensor([ 0.8, -1.6], requires_grad=True)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
-from . import engine, forward, ops, transforms
+from . import engine, forward, lr_scheduler, ops, transforms
 from .engine import no_grad
 from .tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam", "Newton"]
+__all__ = ["Optimizer", "SGD", "Adam", "Newton", "lr_scheduler"]
+
+
+Params = Iterable[Tensor] | Mapping[str, Tensor] | Iterable[Mapping[str, Any]]
 
 
 class Optimizer:
-    """Base class: keeps the parameters, clears their gradients, and checks its arguments."""
+    """Base class: keeps the parameters in ``param_groups``, clears their gradients, and checks its arguments.
 
-    def __init__(self, params: Iterable[Tensor], **hyper: float) -> None:
+    ``params`` is an iterable of Tensors (``module.parameters()``), a dict of named Tensors
+    (``{"w": w, "b": b}``; ``module.named_parameters()`` works too), or, as in PyTorch, a list of
+    group dicts ``{"params": ..., "lr": ...}`` whose settings override the optimizer's for that group.
+    ``param_groups`` is that list of dicts, each with ``"params"`` (a list of Tensors) and every
+    setting; changing ``opt.param_groups[0]["lr"]`` between steps takes effect at the next step.
+    ``opt.lr`` (any setting) reads the first group and, assigned, sets it in every group.
+
+    >>> import tinygrad_mvc as tg
+    >>> w, b = tg.zeros(2, requires_grad=True), tg.zeros(1, requires_grad=True)
+    >>> opt = tg.optim.SGD([{"params": [w]}, {"params": {"b": b}, "lr": 0.01}], lr=0.1)
+    >>> [g["lr"] for g in opt.param_groups]
+    [0.1, 0.01]
+    """
+
+    def __init__(self, params: Params, **hyper: Any) -> None:
         name = type(self).__name__
+        for key, value in hyper.items():
+            _check_setting(name, key, value)
+        self.defaults: dict[str, Any] = dict(hyper)
         self.params: list[Tensor] = []
+        self.param_groups: list[dict[str, Any]] = []
+        self._names: dict[int, str] = {}  # id(parameter) -> its name, where the user named it
         seen: set[int] = set()
-        for i, p in enumerate(params):
+        for k, spec in enumerate(_group_specs(name, params)):
+            group = self._new_group(name, k, spec, seen)
+            if group["params"]:
+                self.param_groups.append(group)
+        if not self.params:
+            raise ValueError(f"{name}: got no parameters to optimize")
+        self.step_count = 0
+
+    def _new_group(self, name: str, k: int, spec: dict[str, Any], seen: set[int]) -> dict[str, Any]:
+        unknown = [key for key in spec if key != "params" and key not in self.defaults]
+        if unknown:
+            raise ValueError(f"{name}: parameter group {k} has unknown setting{'s' if len(unknown) > 1 else ''} "
+                             f"{', '.join(map(repr, unknown))}; the settings are {', '.join(self.defaults)}")
+        group: dict[str, Any] = {"params": []}
+        for key, value in spec.items():
+            if key != "params":
+                _check_setting(f"{name}: parameter group {k}", key, value)
+        group.update((key, spec.get(key, value)) for key, value in self.defaults.items())
+        for key, value in group.items():
+            if value is None and key != "params":
+                raise ValueError(f"{name}: {key} is required (give it to {name}(...) or to parameter group {k})")
+        for label, p in _named(spec["params"]):
+            i = len(self.params)
+            what = f"parameter {i}" + (f" {label!r}" if label is not None else "")
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor "
-                                "(pass module.parameters())")
+                raise TypeError(f"{name}: {what} is a {type(p).__name__}, not a Tensor (pass module.parameters() "
+                                f"or a dict of named Tensors)")
             if not p.requires_grad:
-                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) does not require grad")
+                raise ValueError(f"{name}: {what} (shape {p.shape}) does not require grad")
             if not p.is_leaf:
-                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is the result of an op, not a leaf; "
+                raise ValueError(f"{name}: {what} (shape {p.shape}) is the result of an op, not a leaf; "
                                  "optimize the tensors it was computed from")
             if id(p) not in seen:  # a tensor listed twice is updated once
                 seen.add(id(p))
                 self.params.append(p)
-        if not self.params:
-            raise ValueError(f"{name}: got no parameters to optimize")
-        for key, value in hyper.items():
-            if not (isinstance(value, (int, float, np.floating)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name}: {key} must be a finite number ≥ 0, got {value!r}")
-        self.step_count = 0
+                group["params"].append(p)
+                if label is not None:
+                    self._names[id(p)] = label
+        return group
+
+    # Settings as attributes: ``opt.lr`` is the first group's, ``opt.lr = x`` sets every group's.
+    def __getattr__(self, key: str) -> Any:
+        groups = self.__dict__.get("param_groups")
+        if groups and key != "params" and key in self.__dict__.get("defaults", ()):
+            return groups[0][key]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {key!r}")
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key != "params" and key in self.__dict__.get("defaults", ()) and self.__dict__.get("param_groups"):
+            for group in self.param_groups:
+                group[key] = value
+        else:
+            object.__setattr__(self, key, value)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for k, group in enumerate(self.param_groups):
+            ps = group["params"]
+            lines.append(f"Parameter Group {k}")
+            lines.append(f"    params: {len(ps)} tensor{'s' if len(ps) != 1 else ''} "
+                         f"({sum(p.size for p in ps)} entries)")
+            lines += [f"    {key}: {group[key]!r}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines + [")"])
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``), ready for the next ``backward``."""
@@ -64,7 +135,8 @@ class Optimizer:
             if g is not None:
                 g = g.data if isinstance(g, Tensor) else np.asarray(g)
                 if g.shape != p.data.shape:
-                    what = f"parameter {i}" + (f" '{p.name}'" if p.name else "")
+                    label = self._names.get(id(p), p.name)
+                    what = f"parameter {i}" + (f" '{label}'" if label else "")
                     raise ValueError(f"{type(self).__name__}.step: {what} has shape {p.data.shape} but its .grad has "
                                      f"shape {g.shape}; they must be equal (was .grad set by hand?)")
             grads.append(g)
@@ -85,6 +157,47 @@ class Optimizer:
             return closure()
 
 
+def _check_setting(where: str, key: str, value: Any) -> None:
+    """Numbers must be finite and ≥ 0; flags and tuples (``betas``) are checked by their optimizer; None: unset."""
+    if value is None or isinstance(value, (bool, tuple)):
+        return
+    if not (isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{where}: {key} must be a finite number ≥ 0, got {value!r}")
+
+
+def _group_specs(name: str, params: Any) -> list[dict[str, Any]]:
+    """The parameter groups asked for: one ``{"params": ...}`` unless ``params`` is a list of group dicts."""
+    if isinstance(params, Tensor):
+        raise TypeError(f"{name}: params must be an iterable of Tensors or a dict of named Tensors, got one Tensor; "
+                        f"pass [t]")
+    if isinstance(params, Mapping):
+        if "params" in params:
+            raise TypeError(f"{name}: a parameter group dict must come in a list: {name}([{{'params': ...}}], ...)")
+        return [{"params": params}]
+    items = list(params)
+    if items and all(isinstance(item, Mapping) for item in items):
+        for k, item in enumerate(items):
+            if "params" not in item:
+                raise ValueError(f"{name}: parameter group {k} has no 'params' entry")
+        return [dict(item) for item in items]
+    return [{"params": items}]
+
+
+def _named(params: Any) -> list[tuple[str | None, Any]]:
+    """``(name or None, tensor)`` from a Tensor, an iterable of Tensors or of (name, Tensor) pairs, or a dict."""
+    if isinstance(params, Tensor):
+        return [(None, params)]
+    if isinstance(params, Mapping):
+        return [(str(k), v) for k, v in params.items()]
+    out: list[tuple[str | None, Any]] = []
+    for item in params:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            out.append((item[0], item[1]))  # module.named_parameters()
+        else:
+            out.append((None, item))
+    return out
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with PyTorch's formulas for momentum, Nesterov and weight decay.
 
@@ -101,38 +214,46 @@ class SGD(Optimizer):
     -0.9
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, nesterov: bool = False,
+    def __init__(self, params: Params, lr: float | None = None, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-        if nesterov and momentum == 0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0")
-        self.lr, self.momentum, self.nesterov, self.weight_decay = lr, momentum, nesterov, weight_decay
+        super().__init__(params, lr=lr, momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay)
+        for k, group in enumerate(self.param_groups):
+            if group["nesterov"] and group["momentum"] == 0:
+                raise ValueError("SGD: nesterov=True needs momentum > 0"
+                                 + (f" (parameter group {k})" if len(self.param_groups) > 1 else ""))
         self.buffers: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
         """One update from the current ``.grad`` (parameters without a gradient are left alone)."""
         loss = self._call_closure(closure)
-        for i, (p, g) in enumerate(zip(self.params, self._grads())):
-            if g is None:
-                continue
-            if self.weight_decay and not self.momentum:
-                # p − lr·(g + λp) = (1 − lr·λ)·p − lr·g: the same update with one temporary fewer.
-                p.data *= 1 - self.lr * self.weight_decay
-                p.data -= self.lr * g
+        grads = self._grads()
+        i = -1
+        for group in self.param_groups:
+            lr, momentum, nesterov, weight_decay = (group["lr"], group["momentum"], group["nesterov"],
+                                                    group["weight_decay"])
+            for p in group["params"]:
+                i += 1
+                g = grads[i]
+                if g is None:
+                    continue
+                if weight_decay and not momentum:
+                    # p − lr·(g + λp) = (1 − lr·λ)·p − lr·g: the same update with one temporary fewer.
+                    p.data *= 1 - lr * weight_decay
+                    p.data -= lr * g
+                    self._updated(p)
+                    continue
+                if weight_decay:
+                    g = g + weight_decay * p.data
+                if momentum:
+                    buf = self.buffers[i]
+                    if buf is None:
+                        buf = self.buffers[i] = np.array(g, dtype=p.data.dtype)
+                    else:
+                        buf *= momentum
+                        buf += g
+                    g = g + momentum * buf if nesterov else buf
+                p.data -= lr * g
                 self._updated(p)
-                continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            if self.momentum:
-                buf = self.buffers[i]
-                if buf is None:
-                    buf = self.buffers[i] = np.array(g, dtype=p.data.dtype)
-                else:
-                    buf *= self.momentum
-                    buf += g
-                g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= self.lr * g
-            self._updated(p)
         self.step_count += 1
         return loss
 
@@ -150,13 +271,13 @@ class Adam(Optimizer):
     Tensor([ 0.9, -0.9], requires_grad=True)
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr=lr, eps=eps, weight_decay=weight_decay)
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
-        self.lr, self.betas, self.eps, self.weight_decay = lr, (b1, b2), eps, weight_decay
+        super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        for group in self.param_groups:
+            b1, b2 = group["betas"] = tuple(group["betas"])
+            if not (0 <= b1 < 1 and 0 <= b2 < 1):
+                raise ValueError(f"Adam: betas must lie in [0, 1), got {group['betas']}")
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.counts = [0] * len(self.params)  # per parameter: one that had no gradient did not take a step
@@ -164,23 +285,28 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
         """One Adam update from the current ``.grad``."""
         loss = self._call_closure(closure)
-        b1, b2 = self.betas
-        for i, (p, g) in enumerate(zip(self.params, self._grads())):
-            if g is None:
-                continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            self.counts[i] += 1
-            t = self.counts[i]
-            m, v = self.m[i], self.v[i]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            denom = np.sqrt(v / (1 - b2 ** t))
-            denom += self.eps
-            p.data -= (self.lr / (1 - b1 ** t)) * m / denom
-            self._updated(p)
+        grads = self._grads()
+        i = -1
+        for group in self.param_groups:
+            lr, (b1, b2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                i += 1
+                g = grads[i]
+                if g is None:
+                    continue
+                if weight_decay:
+                    g = g + weight_decay * p.data
+                self.counts[i] += 1
+                t = self.counts[i]
+                m, v = self.m[i], self.v[i]
+                m *= b1
+                m += (1 - b1) * g
+                v *= b2
+                v += (1 - b2) * (g * g)
+                denom = np.sqrt(v / (1 - b2 ** t))
+                denom += eps
+                p.data -= (lr / (1 - b1 ** t)) * m / denom
+                self._updated(p)
         self.step_count += 1
         return loss
 

@@ -49,7 +49,10 @@ class Tensor:
         if arr.dtype == object:
             raise TypeError("Tensor: data must be numbers, not objects (to join Tensors use tg.stack or "
                             "tg.concatenate)")
-        if arr.dtype.kind not in "biufc":  # text, bytes, dates and times, raw records
+        if arr.dtype.kind == "c":  # issue 15: complex numbers are out of scope; refused where they first enter
+            raise TypeError(f"Tensor: complex data ({arr.dtype}) is out of scope in tinygrad_mvc (no complex "
+                            f"derivative rules); keep the real and imaginary parts as two real Tensors")
+        if arr.dtype.kind not in "biuf":  # text, bytes, dates and times, raw records
             raise TypeError(f"Tensor: data must be numbers, got {type(data).__name__} data of dtype {arr.dtype}; "
                             f"convert it to numbers first (for text holding numbers: float(s))")
         if dtype is None and arr.dtype.kind in "biu":
@@ -181,6 +184,7 @@ class Tensor:
                     "operand, a keyword argument or a closure), which would cut it from the graph; pass Tensors as "
                     "operands (lists are stacked as tg.stack would)")
             data = self._converted("np.asarray()")
+            _interop.refuse_foreign_caller(sys._getframe(1))  # issue 15: scipy.special/stats/signal, FFT
         if dtype is not None and dtype != data.dtype:
             return data.astype(dtype)
         return np.array(data) if copy else data

@@ -11,6 +11,13 @@ products), both of which push a whole batch of vectors through the graph at once
 differentiated with respect to fresh tensors that stand for its arguments (an ``identity`` node when
 the argument is itself part of a graph), so an inner ``grad`` never confuses its own input with the
 same tensor used by an enclosing computation.
+
+Containers (pytrees): a differentiated argument may be a nested tuple, list, namedtuple or dict of
+arrays, Tensors and numbers (:mod:`.pytree`); its gradient comes back in the same structure, as in
+JAX and HIPS autograd. ``vjp``, ``jvp``, ``linearize`` and ``jacobian`` also accept a function that
+returns a container: the Jacobian is then that container, each leaf holding the Jacobian of that
+output with respect to the arguments in their structure (leaf ``out_k.shape + in_j.shape``), and
+``hessian`` of a dict argument is a dict of dicts. A plain array argument takes the plain path.
 """
 
 from __future__ import annotations
@@ -22,13 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, ops
+from . import engine, ops, pytree
 from .forward import push_forward
 from .tensor import Tensor, _wrap
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp"]
 
 ArgNums = int | Sequence[int]
+
+_CONTAINERS = (tuple, list, dict)  # the containers pytree flattens (checked inline on the plain path)
 
 BATCH_BUDGET = 1 << 22
 """Most array entries per intermediate of a batched pass (32 MB in float64); larger batches go in chunks."""
@@ -44,6 +53,12 @@ class _Call:
     inputs: list[Tensor]
     tensor_mode: bool  # some differentiated argument was a Tensor: return Tensors
     create_graph: bool  # record the derivative passes, so the caller can differentiate the results
+    # Only when a differentiated argument is a container: per argnums entry, its structure and how many
+    # of ``inputs`` are its leaves (None for a plain argument, one input).
+    trees: list[tuple[pytree.TreeDef | None, int]] | None = None
+    # Only when ``f`` returned a container: its structure and its leaves (the traced output is their
+    # flattened concatenation).
+    out_tree: tuple[pytree.TreeDef, list[Tensor]] | None = None
 
 
 def _argnums(name: str, argnums: Any, nargs: int) -> tuple[int, ...]:
@@ -90,6 +105,9 @@ def _prepare(name: str, args: Sequence[Any], nums: tuple[int, ...]) -> _Call:
     constant Tensors: the function is a function of Tensors, whichever arguments are differentiated.
     An argument named twice in ``argnums`` is one input, and its gradient comes back twice."""
     args = list(args)
+    for i in nums:
+        if isinstance(args[i], _CONTAINERS):
+            return _prepare_trees(name, args, nums)
     made: dict[int, Tensor] = {}
     inputs, tensor_mode = [], False
     for i in nums:
@@ -98,13 +116,69 @@ def _prepare(name: str, args: Sequence[Any], nums: tuple[int, ...]) -> _Call:
             args[i] = made[i]
             tensor_mode = tensor_mode or was_tensor
         inputs.append(made[i])
-    for i, a in enumerate(args):
-        if i not in made and isinstance(a, (np.ndarray, np.number, np.bool_)):
-            args[i] = _wrap(np.asarray(a))
+    _constants(args, made)
     return _Call(args, inputs, tensor_mode, tensor_mode and engine.is_grad_enabled())
 
 
-def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any], *, real: bool = False) -> Tensor:
+def _constants(args: list[Any], made: Any) -> None:
+    for i, a in enumerate(args):
+        if i not in made and isinstance(a, (np.ndarray, np.number, np.bool_)):
+            args[i] = _wrap(np.asarray(a))
+
+
+def _prepare_trees(name: str, args: list[Any], nums: tuple[int, ...]) -> _Call:
+    """:func:`_prepare` when some differentiated argument is a container: every leaf becomes an input."""
+    made: dict[int, tuple[pytree.TreeDef | None, list[Tensor]]] = {}
+    inputs: list[Tensor] = []
+    trees: list[tuple[pytree.TreeDef | None, int]] = []
+    tensor_mode = False
+    for i in nums:
+        if i not in made:
+            if pytree.is_container(args[i]):
+                leaves, tree = pytree.flatten(args[i])
+                fresh = []
+                for k, leaf in enumerate(leaves):
+                    t, was_tensor = _as_input(f"{name} (argument {i}, leaf {k} of {tree!r})", leaf)
+                    fresh.append(t)
+                    tensor_mode = tensor_mode or was_tensor
+                made[i] = (tree, fresh)
+                args[i] = pytree.unflatten(tree, fresh)
+            else:
+                t, was_tensor = _as_input(name, args[i])
+                made[i] = (None, [t])
+                args[i] = t
+                tensor_mode = tensor_mode or was_tensor
+        tree, fresh = made[i]
+        inputs.extend(fresh)
+        trees.append((tree, len(fresh)))
+    _constants(args, made)
+    return _Call(args, inputs, tensor_mode, tensor_mode and engine.is_grad_enabled(), trees)
+
+
+def _grouped(call: _Call, flat: list[Any]) -> list[Any]:
+    """Per-input results regrouped per argnums entry: a container of the argument's structure, or one result."""
+    if call.trees is None:
+        return flat
+    groups, start = [], 0
+    for tree, count in call.trees:
+        part = flat[start:start + count]
+        groups.append(part[0] if tree is None else pytree.unflatten(tree, part))
+        start += count
+    return groups
+
+
+def _flat_tangents(name: str, what: str, call: _Call, vs: Sequence[Any]) -> list[Any]:
+    """Tangents given per argnums entry (containers like their arguments), as one per input."""
+    if call.trees is None:
+        return list(vs)
+    flat = []
+    for k, (v, (tree, _count)) in enumerate(zip(vs, call.trees, strict=True)):
+        flat.extend([v] if tree is None else pytree.flatten_like(tree, v, f"{name}: {what} {k}"))
+    return flat
+
+
+def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any], *, real: bool = False,
+           tree: bool = False) -> Tensor:
     """Run ``f`` recording its graph (even inside ``no_grad``: the transform needs it).
 
     While ``f`` runs, turning a Tensor that depends on the inputs into a number or an array raises
@@ -114,6 +188,9 @@ def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any]
     When ``f`` closes over a Tensor that requires grad (a variable of an enclosing transform, a model
     parameter) the results must stay connected to it, so they come back as Tensors even for NumPy
     arguments: otherwise an outer derivative would silently miss that dependence.
+
+    ``tree`` (vjp, jvp, jacobian) accepts an output that is a container: its leaves are kept in
+    ``call.out_tree`` and the traced output is their flattened concatenation.
     """
     token = engine.begin_trace(name, call.inputs)
     try:
@@ -121,9 +198,25 @@ def _trace(name: str, f: Callable[..., Any], call: _Call, kwargs: dict[str, Any]
             out = f(*call.args, **kwargs)
     finally:
         engine.end_trace(token)
-    if isinstance(out, (tuple, list, dict)):
-        raise TypeError(f"{name}: the function returned a {type(out).__name__}; it must return one Tensor")
+    if isinstance(out, _CONTAINERS):
+        if not tree:
+            raise TypeError(f"{name}: the function returned a {type(out).__name__}; it must return one Tensor")
+        leaves, structure = pytree.flatten(out)
+        parts = [_output(name, leaf, call, real) for leaf in leaves]
+        call.out_tree = (structure, parts)
+        if not parts:
+            return _wrap(np.zeros(0))
+        return ops.concatenate([ops.reshape(p, (-1,)) for p in parts])
+    return _output(name, out, call, real)
+
+
+def _output(name: str, out: Any, call: _Call, real: bool) -> Tensor:
+    """The traced function's output (or one leaf of it) as a Tensor, with the checks of :func:`_trace`."""
     arr = out.data if isinstance(out, Tensor) else np.asarray(out)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name}: the function returned a complex value ({arr.dtype}); complex numbers are out of "
+                        f"scope in tinygrad_mvc (no complex derivatives): differentiate the real and imaginary "
+                        f"parts as real functions")
     if real and arr.dtype.kind in "biu":
         raise TypeError(f"{name}: the function returned a {'boolean' if arr.dtype.kind == 'b' else 'integer'} value, "
                         f"which has no derivative; return a float (comparisons and rounding carry no gradient)")
@@ -179,7 +272,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
                 f"grad: the function returned shape {out.data.shape}, not a scalar; use tg.jacobian(f) for the "
                 f"Jacobian of a vector output, tg.vjp for a vector-Jacobian product, or reduce it (e.g. .sum())")
         grads = engine.gradients(out, call.inputs, create_graph=call.create_graph)
-        return _result(out, call), _single([_result(g, call) for g in grads], argnums)
+        return _result(out, call), _single(_grouped(call, [_result(g, call) for g in grads]), argnums)
 
     return value_and_grad_f
 
@@ -194,6 +287,8 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     np.float64(12.0)
     >>> tg.grad(tg.grad(lambda x: x ** 3))(2.0)      # 6 x
     np.float64(12.0)
+    >>> tg.grad(lambda p: p["w"] * p["b"])({"w": 2.0, "b": 3.0})   # containers: same structure back
+    {'w': np.float64(3.0), 'b': np.float64(2.0)}
     """
     value_and_grad_f = value_and_grad(f, argnums)
 
@@ -214,17 +309,58 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     (array([ 2., 40.]),)
     """
     call = _prepare("vjp", primals, tuple(range(len(primals))))
-    out = _trace("vjp", f, call, {})
+    out = _trace("vjp", f, call, {}, tree=True)
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        if call.out_tree is not None:
+            cotangent = _flat_cotangent(call.out_tree, cotangent)
         shape = cotangent.shape if isinstance(cotangent, Tensor) else np.shape(cotangent)
         if shape != out.data.shape:
             raise ValueError(f"vjp: the cotangent has shape {shape} but the output has shape {out.data.shape}")
         create = call.create_graph or (isinstance(cotangent, Tensor) and cotangent.requires_grad)
         grads = engine.gradients(out, call.inputs, cotangent, create_graph=create, retain_graph=True)
-        return tuple(_result(g, call) for g in grads)
+        return tuple(_grouped(call, [_result(g, call) for g in grads]))
 
-    return _result(out, call), vjp_fn
+    return _out_result(out, call), vjp_fn
+
+
+def _flat_cotangent(out_tree: tuple[pytree.TreeDef, list[Tensor]], cotangent: Any) -> Any:
+    """A cotangent shaped like a container output, as one vector of the flattened output."""
+    structure, parts = out_tree
+    leaves = pytree.flatten_like(structure, cotangent, "vjp: the cotangent")
+    for k, (u, p) in enumerate(zip(leaves, parts)):
+        shape = u.shape if isinstance(u, Tensor) else np.shape(u)
+        if shape != p.data.shape:
+            raise ValueError(f"vjp: leaf {k} of the cotangent has shape {shape} but that output has shape "
+                             f"{p.data.shape}")
+    if not leaves:
+        return np.zeros(0)
+    if any(isinstance(u, Tensor) for u in leaves):
+        return ops.concatenate([ops.reshape(u, (-1,)) for u in leaves])
+    return np.concatenate([np.ravel(u) for u in leaves])
+
+
+def _out_result(out: Tensor, call: _Call) -> Any:
+    """The function's value for the caller: :func:`_result`, in the output's container when it returned one."""
+    if call.out_tree is None:
+        return _result(out, call)
+    structure, parts = call.out_tree
+    return pytree.unflatten(structure, [_result(p, call) for p in parts])
+
+
+def _split_output(flat: Tensor, call: _Call, trailing: tuple[int, ...] = ()) -> Any:
+    """A result whose leading axis runs over the flattened output, cut into the output's container.
+
+    Leaf k gets the shape ``leaf_k.shape + trailing``; the pieces are Tensor ops, so they stay
+    differentiable in tensor mode.
+    """
+    structure, parts = call.out_tree
+    pieces, start = [], 0
+    for p in parts:
+        stop = start + p.data.size
+        pieces.append(_result(ops.reshape(flat[start:stop], p.data.shape + trailing), call))
+        start = stop
+    return structure, pieces
 
 
 # ----------------------------------------------------------------------------- forward mode
@@ -262,17 +398,21 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     (np.float64(9.0), np.float64(3.0))
     """
     call = _prepare("linearize", primals, tuple(range(len(primals))))
-    out = _trace("linearize", f, call, {})
+    out = _trace("linearize", f, call, {}, tree=True)
 
     def jvp_fn(*tangents: Any) -> Any:
-        if len(tangents) != len(call.inputs):
-            raise ValueError(f"jvp: {len(call.inputs)} primals but {len(tangents)} tangents")
+        if len(tangents) != len(primals):
+            raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+        tangents = tuple(_flat_tangents("jvp", "tangent", call, tangents))
         for v, x in zip(tangents, call.inputs, strict=True):
             _check_tangent("jvp", "a tangent", v, x)
         create = call.create_graph or any(isinstance(v, Tensor) and v.requires_grad for v in tangents)
-        return _result(push_forward(out, call.inputs, tangents, create_graph=create), call)
+        tangent_out = push_forward(out, call.inputs, tangents, create_graph=create)
+        if call.out_tree is None:
+            return _result(tangent_out, call)
+        return pytree.unflatten(*_split_output(tangent_out, call))
 
-    return _result(out, call), jvp_fn
+    return _out_result(out, call), jvp_fn
 
 
 # ----------------------------------------------------------------------------- Jacobians and Hessians
@@ -296,14 +436,27 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0, mode: str = "auto") ->
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         call = _prepare("jacobian", args, _argnums("jacobian", argnums, len(args)))
-        out = _trace("jacobian", f, call, kwargs)
+        out = _trace("jacobian", f, call, kwargs, tree=True)
         n = sum(x.data.size for x in call.inputs)
         use = mode if mode != "auto" else ("fwd" if n < out.data.size else "rev")
         with engine._set_grad_enabled(call.create_graph):
             blocks = (_jacobian_fwd if use == "fwd" else _jacobian_rev)(out, call)
-        return _single([_result(b, call) for b in blocks], argnums)
+        if call.out_tree is None:
+            return _single(_grouped(call, [_result(b, call) for b in blocks]), argnums)
+        return _jacobian_tree(blocks, call, argnums)
 
     return jacobian_f
+
+
+def _jacobian_tree(blocks: list[Tensor], call: _Call, argnums: Any) -> Any:
+    """The Jacobian of a container output: that container, each leaf holding the Jacobian of that output
+    (with respect to the arguments, in their structure), as JAX gives it."""
+    per_input = []  # per input: its block cut into one piece per output leaf
+    for b, x in zip(blocks, call.inputs, strict=True):
+        per_input.append(_split_output(b, call, x.data.shape)[1])
+    columns = list(zip(*per_input)) if per_input else [() for _ in call.out_tree[1]]
+    per_output = [_single(_grouped(call, list(column)), argnums) for column in columns]
+    return pytree.unflatten(call.out_tree[0], per_output)
 
 
 def _basis(start: int, stop: int, n: int, dtype: Any) -> np.ndarray:
@@ -397,6 +550,8 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     >>> tg.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 1.0]))   # 6 x ⊙ v
     array([ 6., 12.])
     """
+    if pytree.is_container(x):
+        return jvp(grad(f), (x,), (v,))[1]  # the tangent pass checks v's structure and shapes, leaf by leaf
     if (v.shape if isinstance(v, Tensor) else np.shape(v)) != (x.shape if isinstance(x, Tensor) else np.shape(x)):
         raise ValueError(f"hvp: v has shape {np.shape(v)} but x has shape {np.shape(x)}; they must be equal")
     return jvp(grad(f), (x,), (v,))[1]
