@@ -833,8 +833,8 @@ def _index_part(p: Any) -> Any:
 # Conventions: floor, ceil, round and trunc have derivative 0 (as sign); ``mod(x, y)`` (NumPy's
 # remainder, the sign of y) has d/dx = 1 and d/dy = -floor(x / y), ``fmod`` (the sign of x) d/dy =
 # -trunc(x / y); ``hypot'(0, 0) = 0``; ``cumprod`` is exact at zeros for first derivatives (reverse
-# and forward mode, whatever the number of zeros), its second derivatives at exact zeros are not (as
-# ``prod``); ``std`` is sqrt(var), so its gradient at a slice of
+# and forward mode, whatever the number of zeros) and for second derivatives where a slice holds one
+# zero, not two or more; ``std`` is sqrt(var), so its gradient at a slice of
 # equal entries (std 0) is NaN, as in PyTorch and JAX.
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -1009,25 +1009,36 @@ def _zero_marks(x: Any, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return seen == 0, zero & (seen == 1)
 
 
+def _cumprod_parts(out: Tensor, x: Tensor, axis: int) -> tuple[np.ndarray, np.ndarray, Tensor, Tensor, Tensor]:
+    """What the rules of cumprod need where a slice holds a zero (see _cumprod_vjp)."""
+    before, first = _zero_marks(x, axis)
+    rest = cumprod_(where(first, 1.0, x), axis=axis)  # the products with each slice's first zero left out
+    # out itself from the first zero on, as the zero times ``rest``: 0, with its derivative in that zero.
+    # (The engine may have put the zero there in place of a NaN below a ``where``, which ``out`` still holds.)
+    out = where(before, out, rest * sum(x * first, axis=axis, keepdims=True))
+    return before, first, rest, out, where(before, x, 1.0)
+
+
 def _cumprod_vjp(g: Tensor, out: Tensor, x: Tensor, axis: int) -> Tensor:
     # d out_i / d x_j = out_i / x_j for i >= j, written without dividing by a zero: before the first
     # zero of a slice the quotient is exact; at the first zero it is the cumulative product with that
     # zero replaced by 1; after it every product holds the zero, so the gradient is 0.
-    before, first = _zero_marks(x, axis)
-    if before.all():
+    if _zero_marks(x, axis)[0].all():
         return _cumsum_from_end(g * out, axis) / x
-    plain = _cumsum_from_end(g * out, axis) / where(before, x, 1.0)
-    at_zero = _cumsum_from_end(g * cumprod_(where(first, 1.0, x), axis=axis), axis)
-    return where(before, plain, where(first, at_zero, 0.0))
+    before, first, rest, out, safe = _cumprod_parts(out, x, axis)
+    # After the first zero x_k the gradient is x_k times the products without x_k and x_j: 0, but with
+    # the derivative in x_k that second order needs (one zero per slice; 0 at a second zero).
+    later = ~before & ~first & (np.asarray(x.data if isinstance(x, Tensor) else x) != 0)
+    x_k = sum(x * first, axis=axis, keepdims=True)
+    scale = where(first, 1.0, where(later, x_k / where(later, x, 1.0), 0.0))
+    return where(before, _cumsum_from_end(g * out, axis) / safe, _cumsum_from_end(g * rest, axis) * scale)
 
 
 def _cumprod_jvp(t: Tensor, out: Tensor, x: Tensor, axis: int) -> Tensor:
-    before, first = _zero_marks(x, axis)
-    if before.all():
+    if _zero_marks(x, axis)[0].all():
         return out * cumsum_(t / x, axis=axis)
-    plain = out * cumsum_(t / where(before, x, 1.0), axis=axis)
-    at_zero = cumprod_(where(first, 1.0, x), axis=axis) * sum(t * first, axis=axis, keepdims=True)
-    return where(before, plain, at_zero)
+    before, first, rest, out, safe = _cumprod_parts(out, x, axis)
+    return where(before, out * cumsum_(t / safe, axis=axis), rest * sum(t * first, axis=axis, keepdims=True))
 
 
 def _suffix_zeros(argnum: int, zeros: np.ndarray, out: Tensor, x: Any, axis: int) -> np.ndarray:
@@ -1070,7 +1081,7 @@ def cumsum(x: Any, axis: int | None = None) -> Tensor:
 
 def cumprod(x: Any, axis: int | None = None) -> Tensor:
     """Cumulative products along ``axis`` (of the flattened array when None), as ``np.cumprod``;
-    first derivatives are exact at zeros, second derivatives at exact zeros are not (as ``prod``).
+    first derivatives are exact at zeros, second derivatives where a slice holds at most one zero.
 
     >>> cumprod(Tensor([1.0, 2.0, 3.0])).tolist()
     [1.0, 2.0, 6.0]
