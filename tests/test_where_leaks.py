@@ -181,8 +181,8 @@ VOCABULARY_UNARY = {
     "sinh": tg.sinh, "cosh": tg.cosh, "arcsin": tg.arcsin, "arccos": tg.arccos, "arctan": tg.arctan,
     "arcsinh": tg.arcsinh, "arccosh": lambda a: tg.arccosh(a + 1.5), "arctanh": tg.arctanh, "log1p": tg.log1p,
     "expm1": tg.expm1, "log2": tg.log2, "log10": tg.log10, "exp2": tg.exp2, "square": tg.square,
-    "reciprocal": tg.reciprocal, "sinc": tg.sinc, "floor": lambda a: tg.floor(a * 10), "ceil": lambda a: tg.ceil(a * 10),
-    "round": lambda a: tg.round(a * 10), "trunc": lambda a: tg.trunc(a * 10),
+    "reciprocal": tg.reciprocal, "sinc": tg.sinc, "floor": lambda a: tg.floor(a * 10),
+    "ceil": lambda a: tg.ceil(a * 10), "round": lambda a: tg.round(a * 10), "trunc": lambda a: tg.trunc(a * 10),
     "sinc_derivative": lambda a: ops.sinc_derivative(a, n=2),
 }
 for _name, _fn in VOCABULARY_UNARY.items():

@@ -119,7 +119,10 @@ _NEUTRAL = {"out": None, "where": True, "dtype": None, "casting": "same_kind", "
 def _neutral(kwargs: dict[str, Any]) -> bool:
     """Every keyword is a ufunc option at the value that changes nothing (out=None, where=True, ...)."""
     for k, v in kwargs.items():
-        if k not in _NEUTRAL or (v is not _NEUTRAL[k] and not (k == "out" and v in ((None,), ()))):
+        if k == "out":
+            if not (v is None or (isinstance(v, tuple) and all(o is None for o in v))):
+                return False
+        elif k not in _NEUTRAL or v is not _NEUTRAL[k]:
             return False
     return True
 
