@@ -265,7 +265,7 @@ def _clip(a: Any, a_min: Any = _UNSET, a_max: Any = _UNSET, out: Any = None, *, 
 
 
 def _joined(func: str, join: Any) -> Any:
-    def adapter(arrays: Any, /, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+    def adapter(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
                 casting: str = "same_kind") -> Tensor:
         _no_out(func, out)
         return _typed(func, join(arrays, axis=axis), dtype)
