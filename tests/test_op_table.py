@@ -222,6 +222,7 @@ FUNCTION_CALLS.update({
     "mod": (lambda a, b: tg.mod(a, b), "mod"), "remainder": (lambda a, b: tg.remainder(a, b), "mod"),
     "fmod": (lambda a, b: tg.fmod(a, b), "fmod"), "arctan2": (lambda a, b: tg.arctan2(a, b), "arctan2"),
     "hypot": (lambda a, b: tg.hypot(a, b), "hypot"), "power": (lambda a, b: tg.power(abs(a) + 0.5, b), "pow"),
+    "round, decimals": (lambda a, b: tg.round(a, 2), "round_decimals"),
     "std": (lambda a, b: tg.std(a, axis=1), "sqrt"), "cumsum": (lambda a, b: tg.cumsum(a, axis=0), "cumsum"),
     "cumprod": (lambda a, b: tg.cumprod(a), "cumprod"), "swapaxes": (lambda a, b: tg.swapaxes(a, 0, 1), "transpose"),
     "moveaxis": (lambda a, b: tg.moveaxis(a, 0, -1), "transpose"), "flip": (lambda a, b: tg.flip(a, 1), "getitem"),

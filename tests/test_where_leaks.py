@@ -183,7 +183,7 @@ VOCABULARY_UNARY = {
     "expm1": tg.expm1, "log2": tg.log2, "log10": tg.log10, "exp2": tg.exp2, "square": tg.square,
     "reciprocal": tg.reciprocal, "sinc": tg.sinc, "floor": lambda a: tg.floor(a * 10),
     "ceil": lambda a: tg.ceil(a * 10), "round": lambda a: tg.round(a * 10), "trunc": lambda a: tg.trunc(a * 10),
-    "sinc_derivative": lambda a: ops.sinc_derivative(a, n=2),
+    "sinc_derivative": lambda a: ops.sinc_derivative(a, n=2), "round_decimals": lambda a: tg.round(a, 1),
 }
 for _name, _fn in VOCABULARY_UNARY.items():
     case(f"{_name}, rows", _name, lambda x, fn=_fn: fn(log(x)), (3, 4), ROWS3)

@@ -936,6 +936,10 @@ trunc.defvjp(_piecewise_constant)
 round_ = op(np.round, "round", arity=1, elementwise=True)  # to the nearest integer, halves to even
 round_.defvjp(_piecewise_constant)
 
+# To other places than units: NumPy's own rounding (an exact recipe that scaling by 10ⁿ would not match).
+round_decimals = op(lambda x, decimals: np.round(x, decimals), "round_decimals", elementwise=True)
+round_decimals.defvjp(_piecewise_constant)
+
 
 def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001  (NumPy's name)
     """Round to ``decimals`` places as ``np.round`` does (halves to even); the derivative is 0.
@@ -944,11 +948,7 @@ def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001  (NumPy's name)
     [0.5, 1.5, 2.7]
     """
     decimals = int(decimals)
-    if decimals == 0:
-        return round_(x)
-    if decimals > 0:  # NumPy's own recipe: scale, round to an integer, scale back
-        return round_(x * 10.0 ** decimals) / 10.0 ** decimals
-    return round_(x / 10.0 ** -decimals) * 10.0 ** -decimals
+    return round_(x) if decimals == 0 else round_decimals(x, decimals=decimals)
 
 
 mod = op(np.mod, "mod", arity=2, elementwise=True)
