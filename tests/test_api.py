@@ -402,11 +402,11 @@ class TestNumpyInterop:
         np.testing.assert_array_equal(y.grad.data, w[2:])
 
     @pytest.mark.parametrize("call", [
-        lambda t: np.floor(t),
-        lambda t: np.cumsum(t),
+        lambda t: np.cbrt(t),
+        lambda t: np.diff(t),
         lambda t: np.add.reduce(t),
         lambda t: np.exp(t, out=np.empty(t.shape)),
-    ], ids=["floor", "cumsum", "add.reduce", "exp-out"])
+    ], ids=["cbrt", "diff", "add.reduce", "exp-out"])
     def test_unsupported_numpy_raises_on_requires_grad(self, call):
         x = leaf(A)
         with pytest.raises(TypeError) as info:
@@ -414,10 +414,10 @@ class TestNumpyInterop:
         assert "differentiable" in str(info.value)
 
     @pytest.mark.parametrize("call, ref", [
-        (lambda t: np.floor(t), np.floor(A)),
-        (lambda t: np.cumsum(t), np.cumsum(A)),
+        (lambda t: np.cbrt(t), np.cbrt(A)),
+        (lambda t: np.diff(t), np.diff(A)),
         (lambda t: np.add.reduce(t), np.add.reduce(A)),
-    ], ids=["floor", "cumsum", "add.reduce"])
+    ], ids=["cbrt", "diff", "add.reduce"])
     def test_unsupported_numpy_works_on_plain_tensor(self, call, ref):
         out = call(tg.tensor(A))
         np.testing.assert_array_equal(np.asarray(out), ref)

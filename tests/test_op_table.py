@@ -98,6 +98,21 @@ METHOD_CALLS: dict[str, tuple[tuple[Any, ...], str]] = {
 ABSOLUTE = {"log", "sqrt"}  # called on |x| + 0.5
 
 
+# ------------------------------------------------------------------ vocabulary (issue 15)
+NON_OPS |= {"argmax", "argmin"}  # integer results with no gradient, like comparisons
+ABSOLUTE |= {"log1p", "log2", "log10", "reciprocal"}
+DOMAINS: dict[str, Callable[[Tensor], Tensor]] = {  # inputs inside each function's domain
+    "arcsin": lambda t: t * 0.4, "arccos": lambda t: t * 0.4, "arctanh": lambda t: t * 0.4,
+    "arccosh": lambda t: abs(t) + 1.5,
+}
+_VOCABULARY_UNARY = ["sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "log1p", "expm1",
+                     "log2", "log10", "exp2", "square", "reciprocal", "sinc", "floor", "ceil", "trunc", "round"]
+METHOD_CALLS.update({name: ((), name) for name in _VOCABULARY_UNARY})
+METHOD_CALLS.update({
+    "std": ((), "sqrt"), "cumsum": ((), "cumsum"), "cumprod": ((1,), "cumprod"), "swapaxes": ((0, 1), "transpose"),
+    "repeat": ((2,), "getitem"), "ravel": ((), "reshape"),
+})
+
 def public_tensor_ops() -> list[str]:
     names = [n for n in dir(Tensor) if not n.startswith("_") and n not in NON_OPS]
     return sorted(names)
@@ -106,6 +121,7 @@ def public_tensor_ops() -> list[str]:
 def call_method(name: str, x: Tensor) -> Tensor:
     if name in ABSOLUTE:
         x = abs(x) + 0.5
+    x = DOMAINS.get(name, lambda t: t)(x)
     attr = getattr(x, name)
     args = METHOD_CALLS.get(name, ((), None))[0]
     return attr(*args) if callable(attr) else attr
@@ -198,6 +214,30 @@ FUNCTION_CALLS: dict[str, tuple[Callable[[Tensor, Tensor], Any], str]] = {
 }
 
 
+# ------------------------------------------------------------------ vocabulary (issue 15), functions
+NOT_DIFFERENTIABLE |= {"argmax", "argmin"}
+FUNCTION_CALLS.update({name: (lambda a, b, name=name: getattr(tg, name)(DOMAINS.get(name, lambda t: t)(
+    abs(a) + 0.5 if name in ABSOLUTE else a)), name) for name in _VOCABULARY_UNARY})
+FUNCTION_CALLS.update({
+    "mod": (lambda a, b: tg.mod(a, b), "mod"), "remainder": (lambda a, b: tg.remainder(a, b), "mod"),
+    "fmod": (lambda a, b: tg.fmod(a, b), "fmod"), "arctan2": (lambda a, b: tg.arctan2(a, b), "arctan2"),
+    "hypot": (lambda a, b: tg.hypot(a, b), "hypot"), "power": (lambda a, b: tg.power(abs(a) + 0.5, b), "pow"),
+    "round, decimals": (lambda a, b: tg.round(a, 2), "round_decimals"),
+    "std": (lambda a, b: tg.std(a, axis=1), "sqrt"), "cumsum": (lambda a, b: tg.cumsum(a, axis=0), "cumsum"),
+    "cumprod": (lambda a, b: tg.cumprod(a), "cumprod"), "swapaxes": (lambda a, b: tg.swapaxes(a, 0, 1), "transpose"),
+    "moveaxis": (lambda a, b: tg.moveaxis(a, 0, -1), "transpose"), "flip": (lambda a, b: tg.flip(a, 1), "getitem"),
+    "roll": (lambda a, b: tg.roll(a, 1, axis=1), "concatenate"), "repeat": (lambda a, b: tg.repeat(a, 2, 0), "getitem"),
+    "tile": (lambda a, b: tg.tile(a, (2, 1)), "reshape"),
+    "pad": (lambda a, b: tg.pad(a, 1, constant_values=2.0), "add"),
+    "split": (lambda a, b: tg.split(a, 3, axis=1)[1], "getitem"),
+    "array_split": (lambda a, b: tg.array_split(a, 2, axis=1)[0], "getitem"),
+    "hstack": (lambda a, b: tg.hstack([a, b]), "concatenate"),
+    "vstack": (lambda a, b: tg.vstack([a, b]), "concatenate"),
+    "ravel": (lambda a, b: tg.ravel(a), "reshape"), "atleast_1d": (lambda a, b: tg.atleast_1d(a[0, 0]), "reshape"),
+    "atleast_2d": (lambda a, b: tg.atleast_2d(a[0]), "reshape"),
+})
+
+
 def public_functions() -> list[str]:
     return sorted(n for n in tg.__all__ if n not in NON_OP_FUNCTIONS and n not in NOT_DIFFERENTIABLE)
 
@@ -213,7 +253,8 @@ def test_module_function_records_a_table_op(name: str) -> None:
     a, b = x_leaf(), Tensor(Y, requires_grad=True)
     out = fn(a, b)
     assert_from_table(out, f"tg.{name}", expected)
-    backprop_ops(out, [a, b] if name in {"maximum", "minimum", "where", "concatenate", "stack", "matmul", "clip"}
+    backprop_ops(out, [a, b] if name in {"maximum", "minimum", "where", "concatenate", "stack", "matmul", "clip",
+                                         "mod", "remainder", "fmod", "arctan2", "hypot", "power", "hstack", "vstack"}
                  else [a])
 
 

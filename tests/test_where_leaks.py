@@ -175,6 +175,34 @@ case("softmax of a matmul, masked rows", "matmul softmax", lambda x: (log(x[:, :
      (3, 5), ROWS3)
 
 
+# ------------------------------------------------------------------------------ vocabulary (issue 15)
+# log(x) lies in (0.09, 0.47) at the clean point: inside every domain below once shifted.
+VOCABULARY_UNARY = {
+    "sinh": tg.sinh, "cosh": tg.cosh, "arcsin": tg.arcsin, "arccos": tg.arccos, "arctan": tg.arctan,
+    "arcsinh": tg.arcsinh, "arccosh": lambda a: tg.arccosh(a + 1.5), "arctanh": tg.arctanh, "log1p": tg.log1p,
+    "expm1": tg.expm1, "log2": tg.log2, "log10": tg.log10, "exp2": tg.exp2, "square": tg.square,
+    "reciprocal": tg.reciprocal, "sinc": tg.sinc, "floor": lambda a: tg.floor(a * 10),
+    "ceil": lambda a: tg.ceil(a * 10), "round": lambda a: tg.round(a * 10), "trunc": lambda a: tg.trunc(a * 10),
+    "sinc_derivative": lambda a: ops.sinc_derivative(a, n=2), "round_decimals": lambda a: tg.round(a, 1),
+}
+for _name, _fn in VOCABULARY_UNARY.items():
+    case(f"{_name}, rows", _name, lambda x, fn=_fn: fn(log(x)), (3, 4), ROWS3)
+    case(f"{_name}, one entry", _name, lambda x, fn=_fn: fn(log(x)), (3, 4), ENTRY34)
+VOCABULARY_BINARY = {"mod": tg.mod, "fmod": tg.fmod, "arctan2": tg.arctan2, "hypot": tg.hypot}
+for _name, _fn in VOCABULARY_BINARY.items():
+    case(f"{_name}, one entry, broadcast", _name, lambda x, fn=_fn: fn(log(x[:, :4]), x[:, 4:]), (3, 5), ENTRY34)
+    case(f"{_name}, rows, broadcast operand", _name, lambda x, fn=_fn: fn(x[:, :4], log(x[:, 4:])), (3, 5), ROWS3)
+for _name, _scan in (("cumsum", tg.cumsum), ("cumprod", tg.cumprod)):
+    case(f"{_name}, rows", _name, lambda x, s=_scan: s(log(x), axis=1), (3, 4), ROWS3)
+    case(f"{_name}, the tail of each column", _name, lambda x, s=_scan: s(log(x), axis=0), (3, 4),
+         [[True], [True], [False]])
+    case(f"{_name}, flattened", _name, lambda x, s=_scan: s(log(x)), (2, 3), [True, True, True, True, False, False])
+    case(f"{_name}, then softmax", f"{_name} softmax", lambda x, s=_scan: s(log(x), axis=1).softmax(axis=1), (3, 4),
+         ROWS3)
+    case(f"{_name} of a row-wise op", f"{_name} log_softmax", lambda x, s=_scan: s(log(x).log_softmax(axis=1), axis=1),
+         (3, 4), ROWS3)
+
+
 # ------------------------------------------------------------------------------ the checks
 
 def prepared(c: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

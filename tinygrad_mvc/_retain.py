@@ -13,7 +13,6 @@ import numpy as np
 
 from .tensor import Tensor, _wrap
 
-
 # Non-leaf tensors whose gradient backward() keeps (Tensor.retain_grad), by id. Weak references, so
 # keeping a gradient never keeps a graph alive; the callback drops the entry when the tensor dies.
 retained: dict[int, weakref.ref[Tensor]] = {}

@@ -85,6 +85,9 @@ def _np_softplus(x: Any) -> Any:
 
 _COMPLEX_SAFE: dict[str, Callable[[Any], Any]] = {
     "sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)), "relu": _np_relu, "abs": _np_abs, "softplus": _np_softplus,
+    # piecewise constant (issue 15): NumPy's floor/ceil/trunc refuse complex input; the real part's step is 0
+    "floor": lambda x: np.floor(np.real(x)), "ceil": lambda x: np.ceil(np.real(x)),
+    "trunc": lambda x: np.trunc(np.real(x)), "round": lambda x: np.round(np.real(x)),
 }
 
 _NUMPY_FUNCTIONS: dict[str, Callable[[Any], Any]] = {

@@ -822,3 +822,514 @@ def _index_part(p: Any) -> Any:
             raise IndexError(f"getitem: index array has non-integer values {p}")
         p = p.astype(np.intp)
     return p
+
+
+# =============================================================================== vocabulary (issue 15)
+# The NumPy words users of HIPS autograd, PyTorch and JAX reach for: more elementwise functions,
+# scans, and shape ops. The elementwise ones and the scans are primitives with rules, like the ops
+# above; the shape ops are composites of the structural primitives (reshape, transpose, getitem,
+# index_add, concatenate, broadcast_to), so they need no rules of their own.
+#
+# Conventions: floor, ceil, round and trunc have derivative 0 (as sign); ``mod(x, y)`` (NumPy's
+# remainder, the sign of y) has d/dx = 1 and d/dy = -floor(x / y), ``fmod`` (the sign of x) d/dy =
+# -trunc(x / y); ``hypot'(0, 0) = 0``; ``cumprod`` is exact at zeros for first derivatives (reverse
+# and forward mode, whatever the number of zeros) and for second derivatives where a slice holds one
+# zero, not two or more; ``std`` is sqrt(var), so its gradient at a slice of
+# equal entries (std 0) is NaN, as in PyTorch and JAX.
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def _piecewise_constant(g: Tensor, out: Tensor, *args: Any, **options: Any) -> Tensor:
+    """The derivative of a piecewise-constant op (floor, round...): zeros of g's shape and dtype."""
+    return _zeros_of(g)
+
+
+sinh = op(np.sinh, "sinh", arity=1, elementwise=True)
+sinh.defvjp(lambda g, out, x: g * cosh(x))
+
+cosh = op(np.cosh, "cosh", arity=1, elementwise=True)
+cosh.defvjp(lambda g, out, x: g * sinh(x))
+
+arcsin = op(np.arcsin, "arcsin", arity=1, elementwise=True)
+arcsin.defvjp(lambda g, out, x: g / sqrt(1 - x * x))
+
+arccos = op(np.arccos, "arccos", arity=1, elementwise=True)
+arccos.defvjp(lambda g, out, x: -g / sqrt(1 - x * x))
+
+arctan = op(np.arctan, "arctan", arity=1, elementwise=True)
+arctan.defvjp(lambda g, out, x: g / (1 + x * x))
+
+arcsinh = op(np.arcsinh, "arcsinh", arity=1, elementwise=True)
+arcsinh.defvjp(lambda g, out, x: g / sqrt(x * x + 1))
+
+arccosh = op(np.arccosh, "arccosh", arity=1, elementwise=True)
+arccosh.defvjp(lambda g, out, x: g / (sqrt(x - 1) * sqrt(x + 1)))  # no x² - 1: exact near x = 1
+
+arctanh = op(np.arctanh, "arctanh", arity=1, elementwise=True)
+arctanh.defvjp(lambda g, out, x: g / (1 - x * x))
+
+log1p = op(np.log1p, "log1p", arity=1, elementwise=True)
+log1p.defvjp(lambda g, out, x: g / (1 + x))
+
+expm1 = op(np.expm1, "expm1", arity=1, elementwise=True)
+expm1.defvjp(lambda g, out, x: g * exp(x))
+
+log2 = op(np.log2, "log2", arity=1, elementwise=True)
+log2.defvjp(lambda g, out, x: g / (x * _LN2))
+
+log10 = op(np.log10, "log10", arity=1, elementwise=True)
+log10.defvjp(lambda g, out, x: g / (x * _LN10))
+
+exp2 = op(np.exp2, "exp2", arity=1, elementwise=True)
+exp2.defvjp(lambda g, out, x: g * (out * _LN2))
+
+square = op(np.square, "square", arity=1, elementwise=True)
+square.defvjp(lambda g, out, x: g * (2 * x))
+
+reciprocal = op(lambda x: np.divide(1, x), "reciprocal", arity=1, elementwise=True)  # never integer division
+reciprocal.defvjp(lambda g, out, x: -g * (out * out))
+
+
+def _sinc_derivative(x: np.ndarray, n: int = 1) -> np.ndarray:
+    """The ``n``-th derivative of ``np.sinc`` (sin(πx)/(πx)) at ``x``, exact at and near 0.
+
+    With u = πx and f(u) = sin(u)/u it is πⁿ f⁽ⁿ⁾(u). Near 0 (|u| < n + 1) f⁽ⁿ⁾ is summed from
+    the Taylor series of f, elsewhere by Leibniz's rule on sin(u) · u⁻¹, whose cancellation is at
+    most a few ulps beyond |u| = n + 1.
+    """
+    x = np.asarray(x)
+    u = np.pi * x.astype(np.float64)
+    result = np.empty(u.shape)
+    near = np.abs(u) < n + 1
+    un = u[near]
+    series = np.zeros(un.shape)
+    for m in range((n + 1) // 2, (n + 1) // 2 + 3 * n + 40):  # f(u) = Σ (-1)^m u^(2m) / (2m+1)!
+        series += (-1) ** m * un ** (2 * m - n) / ((2 * m + 1) * math.factorial(2 * m - n))
+    result[near] = series
+    uf = u[~near]
+    leibniz = np.zeros(uf.shape)
+    for j in range(n + 1):  # (sin · u⁻¹)⁽ⁿ⁾ = Σ C(n, j) sin⁽ʲ⁾(u) · (-1)^(n-j) (n-j)! u^-(n-j+1)
+        leibniz += (math.comb(n, j) * (-1) ** (n - j) * math.factorial(n - j)
+                    * np.sin(uf + j * np.pi / 2) / uf ** (n - j + 1))
+    result[~near] = leibniz
+    return (np.pi ** n * result).astype(np.result_type(x.dtype, np.float16), copy=False)
+
+
+sinc = op(np.sinc, "sinc", arity=1, elementwise=True)
+sinc.defvjp(lambda g, out, x: g * sinc_derivative(x, n=1))
+
+# sinc's derivatives of every order as one op (the n-th derivative's rule is the (n+1)-th), so
+# higher orders and tg.taylor at 0 are exact where the quotient rule would divide 0 by 0.
+sinc_derivative = op(_sinc_derivative, "sinc_derivative", elementwise=True)
+sinc_derivative.defvjp(lambda g, out, x, n=1: g * sinc_derivative(x, n=n + 1))
+
+floor = op(np.floor, "floor", arity=1, elementwise=True)
+floor.defvjp(_piecewise_constant)
+
+ceil = op(np.ceil, "ceil", arity=1, elementwise=True)
+ceil.defvjp(_piecewise_constant)
+
+trunc = op(np.trunc, "trunc", arity=1, elementwise=True)
+trunc.defvjp(_piecewise_constant)
+
+round_ = op(np.round, "round", arity=1, elementwise=True)  # to the nearest integer, halves to even
+round_.defvjp(_piecewise_constant)
+
+# To other places than units: NumPy's own rounding (an exact recipe that scaling by 10ⁿ would not match).
+round_decimals = op(lambda x, decimals: np.round(x, decimals), "round_decimals", elementwise=True)
+round_decimals.defvjp(_piecewise_constant)
+
+
+def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001  (NumPy's name)
+    """Round to ``decimals`` places as ``np.round`` does (halves to even); the derivative is 0.
+
+    >>> round(Tensor([0.5, 1.5, 2.675]), 1).tolist()
+    [0.5, 1.5, 2.7]
+    """
+    decimals = int(decimals)
+    return round_(x) if decimals == 0 else round_decimals(x, decimals=decimals)
+
+
+mod = op(np.mod, "mod", arity=2, elementwise=True)
+mod.defvjp(lambda g, out, x, y: g,
+           lambda g, out, x, y: -g * floor(x / y))  # x - floor(x / y) · y
+
+remainder = mod
+
+fmod = op(np.fmod, "fmod", arity=2, elementwise=True)
+fmod.defvjp(lambda g, out, x, y: g,
+            lambda g, out, x, y: -g * trunc(x / y))  # x - trunc(x / y) · y
+
+arctan2 = op(np.arctan2, "arctan2", arity=2, elementwise=True)  # the angle of the point (y, x) = (x2, x1)
+arctan2.defvjp(lambda g, out, x, y: g * y / (x * x + y * y),
+               lambda g, out, x, y: -g * x / (x * x + y * y))
+
+
+def _hypot_slope(a: Any, out: Tensor) -> Any:
+    return a / where(out == 0, 1.0, out)  # 0 at the origin, where a is 0 too
+
+
+hypot = op(np.hypot, "hypot", arity=2, elementwise=True)
+hypot.defvjp(lambda g, out, x, y: g * _hypot_slope(x, out),
+             lambda g, out, x, y: g * _hypot_slope(y, out))
+
+power = pow
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation, ``sqrt(var(x, axis, keepdims, ddof))``, as ``np.std``.
+
+    >>> std(Tensor([1.0, 3.0])).item()
+    1.0
+    """
+    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+def _flip_axis(g: Tensor, axis: int) -> Tensor:
+    """``g`` reversed along ``axis`` (negative, so batch axes in front stay as they are)."""
+    return getitem(g, (Ellipsis, slice(None, None, -1)) + (slice(None),) * (-axis - 1))
+
+
+def _cumsum_from_end(g: Tensor, axis: int) -> Tensor:
+    """Sums of g over each entry and all after it along ``axis``: the transpose of a cumulative sum."""
+    return _flip_axis(cumsum_(_flip_axis(g, axis), axis=axis), axis)
+
+
+# ``axis`` is always a negative int here (the composites below normalise it).
+cumsum_ = op(lambda x, axis: np.cumsum(x, axis=axis), "cumsum", structural=True)
+cumsum_.defvjp(lambda g, out, x, axis: _cumsum_from_end(g, axis))
+cumsum_.defjvp(lambda t, out, x, axis: cumsum_(t, axis=axis))
+
+
+def _zero_marks(x: Any, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(before, first): entries before the first zero of their slice along ``axis``, and that zero."""
+    zero = np.asarray(x.data if isinstance(x, Tensor) else x) == 0
+    seen = np.cumsum(zero, axis=axis)
+    return seen == 0, zero & (seen == 1)
+
+
+def _cumprod_parts(out: Tensor, x: Tensor, axis: int) -> tuple[np.ndarray, np.ndarray, Tensor, Tensor, Tensor]:
+    """What the rules of cumprod need where a slice holds a zero (see _cumprod_vjp)."""
+    before, first = _zero_marks(x, axis)
+    rest = cumprod_(where(first, 1.0, x), axis=axis)  # the products with each slice's first zero left out
+    # out itself from the first zero on, as the zero times ``rest``: 0, with its derivative in that zero.
+    # (The engine may have put the zero there in place of a NaN below a ``where``, which ``out`` still holds.)
+    out = where(before, out, rest * sum(x * first, axis=axis, keepdims=True))
+    return before, first, rest, out, where(before, x, 1.0)
+
+
+def _cumprod_vjp(g: Tensor, out: Tensor, x: Tensor, axis: int) -> Tensor:
+    # d out_i / d x_j = out_i / x_j for i >= j, written without dividing by a zero: before the first
+    # zero of a slice the quotient is exact; at the first zero it is the cumulative product with that
+    # zero replaced by 1; after it every product holds the zero, so the gradient is 0.
+    if _zero_marks(x, axis)[0].all():
+        return _cumsum_from_end(g * out, axis) / x
+    before, first, rest, out, safe = _cumprod_parts(out, x, axis)
+    # After the first zero x_k the gradient is x_k times the products without x_k and x_j: 0, but with
+    # the derivative in x_k that second order needs (one zero per slice; 0 at a second zero).
+    later = ~before & ~first & (np.asarray(x.data if isinstance(x, Tensor) else x) != 0)
+    x_k = sum(x * first, axis=axis, keepdims=True)
+    scale = where(first, 1.0, where(later, x_k / where(later, x, 1.0), 0.0))
+    return where(before, _cumsum_from_end(g * out, axis) / safe, _cumsum_from_end(g * rest, axis) * scale)
+
+
+def _cumprod_jvp(t: Tensor, out: Tensor, x: Tensor, axis: int) -> Tensor:
+    if _zero_marks(x, axis)[0].all():
+        return out * cumsum_(t / x, axis=axis)
+    before, first, rest, out, safe = _cumprod_parts(out, x, axis)
+    return where(before, out * cumsum_(t / safe, axis=axis), rest * sum(t * first, axis=axis, keepdims=True))
+
+
+def _suffix_zeros(argnum: int, zeros: np.ndarray, out: Tensor, x: Any, axis: int) -> np.ndarray:
+    """zero_map of a scan: an entry's gradient is zero when g is zero at it and at every entry after it."""
+    return np.flip(np.logical_and.accumulate(np.flip(zeros, axis), axis=axis), axis)
+
+
+cumprod_ = op(lambda x, axis: np.cumprod(x, axis=axis), "cumprod")
+cumprod_.defvjp(_cumprod_vjp)
+cumprod_.defjvp(_cumprod_jvp)
+cumprod_.zero_map = _suffix_zeros
+
+
+def _one_axis(name: str, axis: Any, shape: tuple[int, ...]) -> int:
+    """``axis`` as a non-negative int for ``shape``, or a ValueError naming the op and the fix."""
+    ndim = len(shape)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        allowed = "it has no axes" if ndim == 0 else f"use an int in [{-ndim}, {ndim - 1}]"
+        raise ValueError(f"{name}: axis {axis} is out of range for shape {shape}; {allowed}")
+    return int(axis) % ndim
+
+
+def _scan(prim: Primitive, x: Any, axis: Any) -> Tensor:
+    shape = _shape(x)
+    if axis is None or not shape:  # NumPy scans the flattened array
+        return prim(reshape(x, (-1,)), axis=-1)
+    return prim(x, axis=_one_axis(prim.name, axis, shape) - len(shape))
+
+
+def cumsum(x: Any, axis: int | None = None) -> Tensor:
+    """Cumulative sums along ``axis`` (of the flattened array when None), as ``np.cumsum``.
+
+    >>> cumsum(Tensor([1.0, 2.0, 3.0])).tolist()
+    [1.0, 3.0, 6.0]
+    """
+    return _scan(cumsum_, x, axis)
+
+
+def cumprod(x: Any, axis: int | None = None) -> Tensor:
+    """Cumulative products along ``axis`` (of the flattened array when None), as ``np.cumprod``;
+    first derivatives are exact at zeros, second derivatives where a slice holds at most one zero.
+
+    >>> cumprod(Tensor([1.0, 2.0, 3.0])).tolist()
+    [1.0, 2.0, 6.0]
+    """
+    return _scan(cumprod_, x, axis)
+
+
+argmax = op(lambda x, axis=None, keepdims=False: np.argmax(x, axis=axis, keepdims=keepdims), "argmax",
+            differentiable=False)
+argmin = op(lambda x, axis=None, keepdims=False: np.argmin(x, axis=axis, keepdims=keepdims), "argmin",
+            differentiable=False)
+
+
+def _axes_of(name: str, axis: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``axis`` (None for all, an int or a sequence) as distinct non-negative ints."""
+    if axis is None:
+        return tuple(range(len(shape)))
+    found = tuple(_one_axis(name, a, shape) for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+    if len(set(found)) != len(found):
+        raise ValueError(f"{name}: axis {axis!r} repeats an axis of shape {shape}")
+    return found
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes, as ``np.swapaxes``.
+
+    >>> swapaxes(Tensor(np.zeros((2, 3, 4))), 0, 2).shape
+    (4, 3, 2)
+    """
+    shape = _shape(x)
+    a, b = _one_axis("swapaxes", axis1, shape), _one_axis("swapaxes", axis2, shape)
+    perm = list(range(len(shape)))
+    perm[a], perm[b] = b, a
+    return transpose(x, tuple(perm))
+
+
+def moveaxis(x: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """Move axes to new positions, the others keeping their order, as ``np.moveaxis``.
+
+    >>> moveaxis(Tensor(np.zeros((2, 3, 4))), 0, -1).shape
+    (3, 4, 2)
+    """
+    shape = _shape(x)
+    src, dst = _axes_of("moveaxis", source, shape), _axes_of("moveaxis", destination, shape)
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} name different numbers "
+                         f"of axes; give as many of each")
+    order = [a for a in range(len(shape)) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(x, tuple(order))
+
+
+def flip(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
+    """Reverse the order of entries along ``axis`` (all axes when None), as ``np.flip``.
+
+    >>> flip(Tensor([1.0, 2.0, 3.0])).tolist()
+    [3.0, 2.0, 1.0]
+    """
+    shape = _shape(x)
+    axes = _axes_of("flip", axis, shape)
+    return getitem(x, tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(len(shape))))
+
+
+def roll(x: Any, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
+    """Shift entries cyclically by ``shift`` along ``axis`` (of the flattened array when None), as ``np.roll``.
+
+    >>> roll(Tensor([1.0, 2.0, 3.0]), 1).tolist()
+    [3.0, 1.0, 2.0]
+    """
+    shape = _shape(x)
+    if axis is None:
+        return reshape(roll(reshape(x, (-1,)), shift, 0), shape)
+    try:
+        pairs = np.broadcast(np.asarray(shift, dtype=np.int64), np.asarray(axis, dtype=np.int64))
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"roll: shift {shift!r} and axis {axis!r} must be ints or sequences of one length") from e
+    total: dict[int, int] = {}
+    for s, a in pairs:
+        a = _one_axis("roll", int(a), shape)
+        total[a] = total.get(a, 0) + int(s)
+    out = x
+    for a, s in total.items():
+        n = shape[a]
+        s = s % n if n else 0
+        if s:
+            lead = (slice(None),) * a
+            out = concatenate([getitem(out, lead + (slice(n - s, None),)), getitem(out, lead + (slice(0, n - s),))],
+                              axis=a)
+    return out if isinstance(out, Tensor) else reshape(out, shape)
+
+
+def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
+    """Repeat each entry ``repeats`` times along ``axis`` (of the flattened array when None), as ``np.repeat``.
+
+    >>> repeat(Tensor([1.0, 2.0]), 2).tolist()
+    [1.0, 1.0, 2.0, 2.0]
+    """
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    shape = _shape(x)
+    a = _one_axis("repeat", axis, shape)
+    try:
+        index = np.repeat(np.arange(shape[a]), repeats)
+    except (ValueError, TypeError) as e:
+        raise _engine.builtin_class(e)(f"repeat: cannot repeat the {shape[a]} entries along axis {axis} "
+                                       f"{repeats!r} times: {e}") from e
+    return getitem(x, (slice(None),) * a + (index,))
+
+
+def tile(x: Any, reps: int | Sequence[int]) -> Tensor:
+    """The array repeated ``reps`` times along each axis, as ``np.tile``.
+
+    >>> tile(Tensor([1.0, 2.0]), 2).tolist()
+    [1.0, 2.0, 1.0, 2.0]
+    """
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    if any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0 for r in reps):
+        raise ValueError(f"tile: reps {reps!r} must be non-negative ints")
+    shape = _shape(x)
+    d = builtins.max(len(shape), len(reps))
+    shape = (1,) * (d - len(shape)) + shape
+    reps = (1,) * (d - len(reps)) + reps
+    pairs = tuple(n for r, s in zip(reps, shape) for n in (1, s))
+    spread = tuple(n for r, s in zip(reps, shape) for n in (r, s))
+    return reshape(broadcast_to(reshape(x, pairs), spread), tuple(r * s for r, s in zip(reps, shape)))
+
+
+def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Tensor:
+    """Pad with ``constant_values`` (NumPy's forms: one number, or per axis (before, after)), as ``np.pad``
+    with ``mode="constant"``, the one mode supported; the gradient flows to ``x``.
+
+    >>> pad(Tensor([1.0, 2.0]), (1, 2)).tolist()
+    [0.0, 1.0, 2.0, 0.0, 0.0]
+    """
+    if mode != "constant":
+        raise ValueError(f"pad: mode={mode!r} is not supported; only mode='constant' (with constant_values) is")
+    if isinstance(constant_values, Tensor) or (isinstance(constant_values, (list, tuple))
+                                                and _holds_tensor(constant_values)):
+        raise TypeError("pad: constant_values must be numbers, not Tensors (their gradient would be lost); "
+                        "pad with 0 and add the constant Tensor times a mask instead")
+    shape = _shape(x)
+    try:
+        fill = np.pad(np.zeros(shape), pad_width, mode="constant", constant_values=constant_values)
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (len(shape), 2))
+    except (ValueError, TypeError) as e:
+        raise _engine.builtin_class(e)(f"pad: cannot pad shape {shape} with pad_width={pad_width!r}: {e}") from e
+    inner = tuple(slice(int(b), int(b) + n) for (b, _), n in zip(widths, shape))
+    out = index_add(x, inner, fill.shape)
+    return out + fill.astype(out.dtype) if np.any(fill) else out
+
+
+def _holds_tensor(items: Sequence[Any]) -> bool:
+    return any(isinstance(v, Tensor) or (isinstance(v, (list, tuple)) and _holds_tensor(v)) for v in items)
+
+
+def _split(name: str, x: Any, indices_or_sections: Any, axis: int, equal: bool) -> list[Tensor]:
+    shape = _shape(x)
+    a = _one_axis(name, axis, shape)
+    n = shape[a]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise ValueError(f"{name}: the number of sections must be at least 1, got {k}")
+        if equal and n % k:
+            raise ValueError(f"split: the {n} entries along axis {axis} of shape {shape} do not split into {k} "
+                             f"equal sections; use tg.array_split for unequal ones")
+        each, extra = divmod(n, k)
+        sizes = [each + 1] * extra + [each] * (k - extra)
+        bounds = [0, *np.cumsum(sizes).tolist()]
+    else:
+        bounds = [0, *(int(i) for i in indices_or_sections), n]
+    lead = (slice(None),) * a
+    return [getitem(x, lead + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """A list of Tensors: ``x`` cut into equal sections, or at the given indices, along ``axis`` (``np.split``).
+
+    >>> [p.tolist() for p in split(Tensor([1.0, 2.0, 3.0, 4.0]), 2)]
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    return _split("split", x, indices_or_sections, axis, equal=True)
+
+
+def array_split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """As :func:`split`, but sections may be unequal (the first ones one longer), as ``np.array_split``.
+
+    >>> [p.tolist() for p in array_split(Tensor([1.0, 2.0, 3.0]), 2)]
+    [[1.0, 2.0], [3.0]]
+    """
+    return _split("array_split", x, indices_or_sections, axis, equal=False)
+
+
+def _at_least(x: Any, shape: tuple[int, ...]) -> Tensor:
+    return x if isinstance(x, Tensor) and x.shape == shape else reshape(x, shape)
+
+
+def atleast_1d(*arys: Any) -> Tensor | tuple[Tensor, ...]:
+    """Each input as a Tensor with at least 1 axis (one Tensor for one input, else a tuple), as ``np.atleast_1d``.
+
+    >>> atleast_1d(Tensor(2.0)).shape
+    (1,)
+    """
+    out = tuple(_at_least(a, _shape(a) or (1,)) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys: Any) -> Tensor | tuple[Tensor, ...]:
+    """Each input with at least 2 axes, a vector becoming a row (1, n), as ``np.atleast_2d``.
+
+    >>> atleast_2d(Tensor([1.0, 2.0])).shape
+    (1, 2)
+    """
+    out = tuple(_at_least(a, ((1,) * (2 - len(_shape(a))) + _shape(a)) if len(_shape(a)) < 2 else _shape(a))
+                for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def _listed(name: str, tensors: Any) -> list[Any]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, Sequence) or not tensors:
+        raise TypeError(f"{name}: needs a non-empty list or tuple of arrays/Tensors, got {type(tensors).__name__}")
+    return list(tensors)
+
+
+def hstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along the second axis (the first for vectors), as ``np.hstack``.
+
+    >>> hstack([Tensor([1.0]), Tensor([2.0, 3.0])]).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    parts = [atleast_1d(t) for t in _listed("hstack", tensors)]
+    return concatenate(parts, axis=0 if parts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Any]) -> Tensor:
+    """Join along the first axis, vectors as rows, as ``np.vstack``.
+
+    >>> vstack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])]).shape
+    (2, 2)
+    """
+    return concatenate([atleast_2d(t) for t in _listed("vstack", tensors)], axis=0)
+
+
+def ravel(x: Any) -> Tensor:
+    """The entries as a 1-D Tensor, as ``np.ravel``.
+
+    >>> ravel(Tensor([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
+    return reshape(x, (-1,))

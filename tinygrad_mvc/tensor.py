@@ -342,6 +342,12 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return _ops.matmul(other, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.mod(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.mod(other, self)
+
     def __neg__(self) -> Tensor:
         return _ops.neg(self)
 
@@ -465,6 +471,94 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, _ops.normalize_index(index))
+
+    # ------------------------------------------------------------------ vocabulary (issue 15)
+    def sinh(self) -> Tensor:
+        return _ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return _ops.cosh(self)
+
+    def arcsin(self) -> Tensor:
+        return _ops.arcsin(self)
+
+    def arccos(self) -> Tensor:
+        return _ops.arccos(self)
+
+    def arctan(self) -> Tensor:
+        return _ops.arctan(self)
+
+    def arcsinh(self) -> Tensor:
+        return _ops.arcsinh(self)
+
+    def arccosh(self) -> Tensor:
+        return _ops.arccosh(self)
+
+    def arctanh(self) -> Tensor:
+        return _ops.arctanh(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.expm1(self)
+
+    def log2(self) -> Tensor:
+        return _ops.log2(self)
+
+    def log10(self) -> Tensor:
+        return _ops.log10(self)
+
+    def exp2(self) -> Tensor:
+        return _ops.exp2(self)
+
+    def square(self) -> Tensor:
+        return _ops.square(self)
+
+    def reciprocal(self) -> Tensor:
+        return _ops.reciprocal(self)
+
+    def sinc(self) -> Tensor:
+        return _ops.sinc(self)
+
+    def floor(self) -> Tensor:
+        return _ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _ops.ceil(self)
+
+    def trunc(self) -> Tensor:
+        return _ops.trunc(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round entry by entry, as ``ndarray.round`` (``round(t, n)`` gives a number for one element)."""
+        return _ops.round(self, decimals)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return _ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return _ops.cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return _ops.cumprod(self, axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the maxima (an integer Tensor, no gradient)."""
+        return _ops.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the minima (an integer Tensor, no gradient)."""
+        return _ops.argmin(self, axis=axis, keepdims=keepdims)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return _ops.swapaxes(self, axis1, axis2)
+
+    def repeat(self, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
+        return _ops.repeat(self, repeats, axis)
+
+    def ravel(self) -> Tensor:
+        return _ops.ravel(self)
 
 
 def _contains_tensor(items: list[Any] | tuple[Any, ...]) -> bool:
