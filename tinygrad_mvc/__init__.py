@@ -74,6 +74,12 @@ from .transforms import grad, hessian, hvp, jacobian, jvp, linearize, value_and_
 
 __version__ = "0.1.0"
 
+# ---- issue 15: tg.linalg and the contractions (one block, kept apart from the imports above to merge easily)
+from . import linalg  # noqa: E402
+from .linalg import diag, diagonal, dot, einsum, inner, outer, tensordot, trace, tril, triu  # noqa: E402
+
+# ---- end of tg.linalg
+
 # Submodules that pull in plotting or graphviz load on first use: `import tinygrad_mvc` stays light.
 _LAZY = ("viz", "cli", "expr", "optimize", "fit")
 
@@ -94,4 +100,6 @@ __all__ = [
     "matmul", "astype", "finite_diff", "nn", "losses", "optim", "datasets", "gradcheck", "GradcheckError",
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
     "TaylorApproximation",
+    # issue 15, tg.linalg and contractions
+    "linalg", "dot", "inner", "outer", "tensordot", "einsum", "trace", "diag", "diagonal", "tril", "triu",
 ]

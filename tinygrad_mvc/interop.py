@@ -37,6 +37,7 @@ def _tables() -> tuple[dict[Any, Any], dict[Any, Any]]:
         np.concatenate: ops.concatenate, np.stack: ops.stack, np.maximum: ops.maximum,
         np.minimum: ops.minimum, np.matmul: ops.matmul,
     }
+    functions.update(__import__(f"{__package__}.linalg", fromlist=["INTEROP_FUNCTIONS"]).INTEROP_FUNCTIONS)  # tg.linalg
     return ufuncs, functions
 
 
