@@ -417,8 +417,9 @@ _inv.zero_map = _per_matrix(2)
 _solve = op(_total(np.linalg.solve, lambda sa, sb: sb), "solve")  # b is a stack of (n, k) matrices here
 _solve.defvjp(lambda g, out, a, b: -ops.matmul_nt(_solve(_mT(a), g), out),  # -(A⁻ᵀ g) xᵀ
               lambda g, out, a, b: _solve(_mT(a), g))                        # A⁻ᵀ g
-_solve.defjvp(lambda t, out, a, b: -_solve(a, ops.matmul(t, out)),
-              lambda t, out, a, b: _solve(a, t))
+# A tangent's batch axes go in front of the result's whole stack (a and b may have shorter stacks).
+_solve.defjvp(lambda t, out, a, b: -_solve(a, ops.matmul(ops._align(t, _ndim(a), out.ndim), out)),
+              lambda t, out, a, b: _solve(a, ops._align(t, _ndim(b), out.ndim)))
 _solve.zero_map = _per_matrix(2)
 
 
@@ -710,8 +711,8 @@ def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Tensor:
         return ops.max(ops.abs(x), axis=axis, keepdims=keepdims)
     if p == -np.inf:
         return ops.min(ops.abs(x), axis=axis, keepdims=keepdims)
-    if p == 0:  # a count of the nonzero entries: piecewise constant
-        return ops.sum(ops.astype(ops.not_equal(x, 0), np.float64), axis=axis, keepdims=keepdims)
+    if p == 0:  # a count of the nonzero entries: piecewise constant, so its derivative is 0
+        return ops.sum(ops.sign(ops.abs(x)), axis=axis, keepdims=keepdims)
     if p == 1:
         return ops.sum(ops.abs(x), axis=axis, keepdims=keepdims)
     return _norm(x, p=p, axis=axis, keepdims=keepdims)
