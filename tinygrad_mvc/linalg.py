@@ -393,9 +393,9 @@ def triu(m: Any, k: int = 0) -> Tensor:
 def _total(fn: Any, core: Any) -> Any:
     """``fn`` over a stack, with NaN for the matrices where LAPACK fails; ``core(*shapes)`` is one result's shape."""
 
-    def run(*arrays: np.ndarray) -> np.ndarray:
+    def run(*arrays: np.ndarray, **options: Any) -> np.ndarray:
         try:
-            return fn(*arrays)
+            return fn(*arrays, **options)
         except np.linalg.LinAlgError:
             pass
         stack = np.broadcast_shapes(*(a.shape[:-2] for a in arrays))
@@ -403,7 +403,7 @@ def _total(fn: Any, core: Any) -> Any:
         out = np.full(stack + core(*(a.shape[-2:] for a in arrays)), np.nan, dtype=np.result_type(*arrays, 1.0))
         for i in np.ndindex(*stack):
             with contextlib.suppress(np.linalg.LinAlgError):
-                out[i] = fn(*(p[i] for p in parts))
+                out[i] = fn(*(p[i] for p in parts), **options)
         return out
 
     return run
@@ -466,8 +466,8 @@ _cholesky.defvjp(_cholesky_vjp)
 _cholesky.defjvp(_cholesky_jvp)
 _cholesky.zero_map = _per_matrix(2)
 
-_eigvalsh = op(lambda x, UPLO="L": np.linalg.eigh(x, UPLO)[0], "eigvalsh")
-_eigvecsh = op(lambda x, UPLO="L": np.linalg.eigh(x, UPLO)[1], "eigvecsh")
+_eigvalsh = op(_total(lambda x, UPLO="L": np.linalg.eigh(x, UPLO)[0], lambda s: s[-1:]), "eigvalsh")
+_eigvecsh = op(_total(lambda x, UPLO="L": np.linalg.eigh(x, UPLO)[1], lambda s: s), "eigvecsh")
 
 DEGENERATE = 1e-9
 """Eigenvalues closer than this (relative to the largest magnitude, at least 1) count as repeated."""
