@@ -93,6 +93,7 @@ METHOD_CALLS: dict[str, tuple[tuple[Any, ...], str]] = {
     "T": ((), "transpose"), "flatten": ((), "reshape"), "squeeze": ((), "reshape"),
     "expand_dims": ((0,), "reshape"), "broadcast_to": (((4, 2, 3),), "broadcast_to"),
     "astype": ((np.float32,), "cast"), "clone": ((), "clone"),
+    "dot": ((Y.T,), "einsum"), "trace": ((), "sum"), "diagonal": ((1,), "diagonal"),  # issue 15
 }
 
 ABSOLUTE = {"log", "sqrt"}  # called on |x| + 0.5
@@ -189,7 +190,8 @@ NON_OP_FUNCTIONS = {"Tensor", "Primitive", "primitive", "no_grad", "enable_grad"
                     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
                     "TaylorApproximation",
                     # submodules built on the ops (tested in test_nn.py, test_losses.py, test_optim.py)
-                    "nn", "losses", "optim", "datasets"}
+                    "nn", "losses", "optim", "datasets",
+                    "linalg"}  # its primitives are reached in test_every_table_op_is_reached
 NOT_DIFFERENTIABLE: set[str] = set()
 
 FUNCTION_CALLS: dict[str, tuple[Callable[[Tensor, Tensor], Any], str]] = {
@@ -211,6 +213,12 @@ FUNCTION_CALLS: dict[str, tuple[Callable[[Tensor, Tensor], Any], str]] = {
     "stack": (lambda a, b: tg.stack([a, b]), "stack"),
     "matmul": (lambda a, b: tg.matmul(a, b.T), "matmul"),
     "astype": (lambda a, b: tg.astype(a, np.float32), "cast"),
+    # issue 15: the contractions
+    "dot": (lambda a, b: tg.dot(a, b.T), "einsum"), "inner": (lambda a, b: tg.inner(a, b), "einsum"),
+    "outer": (lambda a, b: tg.outer(a, b), "einsum"), "tensordot": (lambda a, b: tg.tensordot(a, b), "einsum"),
+    "einsum": (lambda a, b: tg.einsum("ij,ij->i", a, b), "einsum"), "trace": (lambda a, b: tg.trace(a), "sum"),
+    "diag": (lambda a, b: tg.diag(a[0]), "diag_embed"), "diagonal": (lambda a, b: tg.diagonal(a, 1), "diagonal"),
+    "tril": (lambda a, b: tg.tril(a), "tril"), "triu": (lambda a, b: tg.triu(a, 1), "triu"),
 }
 
 
@@ -286,6 +294,13 @@ def test_every_table_op_is_reached() -> None:
     x = x_leaf()
     out = tg.losses.cross_entropy(x, [2, 0], reduction="none")
     reached |= assert_from_table(out, "losses.cross_entropy", "softmax_cross_entropy") | backprop_ops(out, [x])
+    # tg.linalg (issue 15): its primitives, through its functions
+    for make in (tg.linalg.inv, lambda s: tg.linalg.solve(s, s), tg.linalg.det, lambda s: tg.linalg.slogdet(s)[1],
+                 lambda s: tg.linalg.cholesky(s @ s.T), lambda s: tg.linalg.eigh(s + s.T)[0],
+                 lambda s: tg.linalg.eigh(s + s.T)[1], lambda s: tg.linalg.norm(s, ord=3, axis=1)):
+        x = x_leaf()
+        out = make(x[:, :2] + 3 * np.eye(2))
+        reached |= assert_from_table(out, "tg.linalg") | backprop_ops(out, [x])
     differentiable = {name for name, prim in ops.TABLE.items() if prim.differentiable}
     assert differentiable - reached == set(), f"primitives no exposed op reaches: {differentiable - reached}"
 

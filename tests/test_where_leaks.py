@@ -174,6 +174,33 @@ case("matmul, one operand twice", "matmul", lambda x: log(x) @ log(x), (3, 3), C
 case("softmax of a matmul, masked rows", "matmul softmax", lambda x: (log(x[:, :2]) @ x[:2, 2:]).softmax(axis=1),
      (3, 5), ROWS3)
 
+# ---- issue 15: tg.linalg and the contractions (helper linalg15)
+I2 = 2.0 * np.eye(2)  # keeps the (2, 2) matrices made of logs far from singular
+SECOND = np.array([[[True]], [[False]]])  # the second matrix of a (2, 2, 2) stack unselected
+case("einsum, rows", "einsum", lambda x: tg.einsum("ij,jk->ik", log(x[:, :2]), x[:2, 2:]), (3, 5), ROWS3)
+case("einsum, columns", "einsum", lambda x: tg.einsum("ij,jk", x[:, :2], log(x[:2, 2:])), (3, 5), [[True, False, True]])
+case("einsum, a repeated index", "einsum", lambda x: tg.einsum("ii->i", log(x)), (3, 3), [True, False, True])
+case("einsum, summed in one operand", "einsum", lambda x: tg.stack([tg.einsum("ij->", log(x[:2])), x[2, 0]]),
+     (3, 2), [False, True])
+case("diagonal", "diagonal", lambda x: tg.diagonal(log(x)), (3, 3), [True, False, True])
+case("diagonal, before", "diagonal softmax", lambda x: tg.diagonal(log(x), axis1=1, axis2=2).softmax(axis=1),
+     (3, 2, 2), ROWS3)
+case("diag_embed", "diag_embed", lambda x: tg.diag(log(x)), (3,), ROWS3)
+case("tril", "tril", lambda x: tg.tril(log(x)), (3, 3), ROWS3)
+case("triu", "triu softmax", lambda x: tg.triu(log(x), k=-1).softmax(axis=1), (3, 3), ROWS3)
+case("inv", "inv", lambda x: tg.linalg.inv(log(x) + I2), (2, 2, 2), SECOND)
+case("solve, a", "solve", lambda x: tg.linalg.solve(log(x[..., :2]) + I2, x[..., 2:]), (2, 2, 3), SECOND)
+case("solve, b", "solve", lambda x: tg.linalg.solve(x[..., :2] + I2, log(x[..., 2:])), (2, 2, 3), SECOND)
+case("det", "det", lambda x: tg.linalg.det(log(x) + I2), (2, 2, 2), [True, False])
+case("slogdet", "logabsdet", lambda x: tg.linalg.slogdet(log(x) + I2)[1], (2, 2, 2), [True, False])
+case("cholesky", "cholesky", lambda x: tg.linalg.cholesky(log(x) + 1.5 * I2), (2, 2, 2), SECOND)
+case("eigh, values", "eigvalsh", lambda x: tg.linalg.eigh(log(x) + I2)[0], (2, 2, 2), [[True], [False]])
+case("eigh, vectors", "eigvecsh", lambda x: tg.linalg.eigh(log(x) + I2)[1] ** 2, (2, 2, 2), SECOND)
+case("norm, rows", "norm", lambda x: tg.linalg.norm(log(x), axis=1), (3, 4), [True, False, True])
+case("norm, p = 3, matrices", "norm", lambda x: tg.linalg.norm(log(x), ord="fro", axis=(1, 2)) +
+     tg.linalg.norm(log(x), ord=3, axis=1).sum(axis=1), (3, 2, 2), [True, False, True])
+# ---- end of tg.linalg
+
 
 # ------------------------------------------------------------------------------ vocabulary (issue 15)
 # log(x) lies in (0.09, 0.47) at the clean point: inside every domain below once shifted.

@@ -128,6 +128,12 @@ _VOCABULARY_15 = ["zeros_like", "ones_like", "full_like", "randn_like", "cat"]
 
 __version__ = "0.1.0"
 
+# ---- issue 15: tg.linalg and the contractions (one block, kept apart from the imports above to merge easily)
+from . import linalg  # noqa: E402
+from .linalg import diag, diagonal, dot, einsum, inner, outer, tensordot, trace, tril, triu  # noqa: E402
+
+# ---- end of tg.linalg
+
 # Submodules that pull in plotting or graphviz load on first use: `import tinygrad_mvc` stays light.
 _LAZY = ("viz", "cli", "expr", "optimize", "fit")
 
@@ -148,6 +154,8 @@ __all__ = [
     "matmul", "astype", "finite_diff", "nn", "losses", "optim", "datasets", "gradcheck", "GradcheckError",
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
     "TaylorApproximation",
+    # issue 15, tg.linalg and contractions
+    "linalg", "dot", "inner", "outer", "tensordot", "einsum", "trace", "diag", "diagonal", "tril", "triu",
 ]
 __all__ += _VOCABULARY_15  # issue 15
 # ---- vocabulary (issue 15)

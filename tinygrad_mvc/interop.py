@@ -41,6 +41,7 @@ def _tables() -> tuple[dict[Any, Any], dict[Any, Any]]:
     })
     functions.update({getattr(np, name): adapter for name, adapter in _ADAPTERS.items()})
     # ---- end vocabulary (issue 15)
+    functions.update(__import__(f"{__package__}.linalg", fromlist=["INTEROP_FUNCTIONS"]).INTEROP_FUNCTIONS)  # tg.linalg
     return ufuncs, functions
 
 

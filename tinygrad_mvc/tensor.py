@@ -560,6 +560,22 @@ class Tensor:
     def ravel(self) -> Tensor:
         return _ops.ravel(self)
 
+    # ------------------------------------------------------------------ issue 15: contractions (tg.linalg)
+    def dot(self, other: Any) -> Tensor:
+        """``np.dot(self, other)``: see :func:`tinygrad_mvc.linalg.dot`."""
+        from .linalg import dot
+        return dot(self, other)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The sum of the diagonal: see :func:`tinygrad_mvc.linalg.trace`."""
+        from .linalg import trace
+        return trace(self, offset, axis1, axis2)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The diagonal as the last axis: see :func:`tinygrad_mvc.linalg.diagonal`."""
+        from .linalg import diagonal
+        return diagonal(self, offset, axis1, axis2)
+
 
 def _contains_tensor(items: list[Any] | tuple[Any, ...]) -> bool:
     stack = [items]
