@@ -50,16 +50,20 @@ def by_hand(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"W1": np.outer(delta1, X0), "b1": delta1, "W2": np.outer(delta2, a1), "b2": delta2}
 
 
-def by_engine(p: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], tg.Tensor, dict[str, tg.Tensor]]:
+def by_engine(p: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], tg.viz.Trace, dict[str, tg.Tensor]]:
     """The same network written with Tensors; one backward() gives every gradient."""
     t = {k: tg.tensor(v, requires_grad=True, name=k) for k, v in p.items()}
     a0 = tg.tensor(X0, name="a0")
-    a1 = tg.sigmoid(t["W1"] @ a0 + t["b1"])
-    a2 = tg.sigmoid(t["W2"] @ a1 + t["b2"])
+    z1 = t["W1"] @ a0 + t["b1"]
+    a1 = tg.sigmoid(z1)
+    z2 = t["W2"] @ a1 + t["b2"]
+    a2 = tg.sigmoid(z2)
     cost = ((a2 - Y) ** 2).sum()
     cost.name = "C"
-    cost.backward(retain_graph=True)  # keep the graph for the picture
-    return {k: v.grad.data for k, v in t.items()}, cost, {"a1": a1, "a2": a2}
+    names = {"z1": z1, "a1": a1, "z2": z2, "a2": a2}
+    # backward(), keeping every node's gradient: the course's factors ∂C/∂z⁽²⁾, ∂C/∂a⁽¹⁾ appear in the picture.
+    trace = tg.viz.backprop(cost, names=names)
+    return {k: v.grad.data for k, v in t.items()}, trace, names
 
 
 def table(hand: dict[str, np.ndarray], engine: dict[str, np.ndarray]) -> list[str]:
@@ -79,7 +83,8 @@ def run(out_dir: Path) -> JobResult:
     import matplotlib.pyplot as plt
 
     hand = by_hand(START)
-    engine, cost, activations = by_engine(START)
+    engine, trace, activations = by_engine(START)
+    cost = trace.nodes[trace.output].tensor
     result = JobResult(NAME)
     result.summary += [f"cost C = (a2 - y)^2 = {cost.item():.6f} for a0 = {X0.tolist()}, y = {Y[0]:g}", ""]
     result.summary += table(hand, engine)
@@ -106,7 +111,7 @@ def run(out_dir: Path) -> JobResult:
     plt.close(fig)
     result.files.append(path)
 
-    add_graph_picture(result, cost, out_dir / "network_graph.png", dpi=120, names=activations)
+    add_graph_picture(result, trace, out_dir / "network_graph.png", dpi=120)
     return result
 
 

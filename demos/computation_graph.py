@@ -2,12 +2,14 @@
 
     python demos/computation_graph.py [--out DIR]      (default DIR: ./tinygrad_mvc_out/computation_graph)
 
-Writes neuron_graph.png: every value with its data and gradient, every op between its inputs and its
-output (micrograd's picture, for tensors). Without the Graphviz program `dot` it writes the DOT
-source, neuron_graph.dot, and says how to install Graphviz. The heart of it:
+Writes neuron_graph.png: every value with its data and gradient, the output with gradient 1 and every
+edge with its local derivative ∂out/∂in (micrograd's picture, read as the chain rule), and
+backprop.html, the same graph stepping through forward and backward. Without the Graphviz program
+`dot` it writes the DOT source, neuron_graph.dot, and says how to install Graphviz. The heart of it:
 
-    out = tg.tanh(w @ x + b); out.backward(retain_graph=True)
-    tg.viz.save_graph(tg.viz.draw_graph(out), DIR / "neuron_graph.png")
+    out = tg.tanh(x1 * w1 + x2 * w2 + b)
+    trace = tg.viz.backprop(out)          # backward(), keeping every gradient for the picture
+    tg.viz.save_graph(tg.viz.draw_graph(trace, show_local=True), DIR / "neuron_graph.png")
 """
 
 from __future__ import annotations
@@ -18,27 +20,33 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_mvc as tg
-from tinygrad_mvc.cli.jobs import JobResult, add_graph_picture, script_main
+from tinygrad_mvc.cli.jobs import JobResult, add_backprop_animation, add_graph_picture, script_main
 
 NAME = "computation_graph"
 
 
 def run(out_dir: Path) -> JobResult:
     """Build the neuron, backpropagate, check the gradients by hand and draw the graph."""
-    x = tg.tensor([2.0, 0.0], name="x")  # the input: data, no gradient wanted
-    w = tg.tensor([-3.0, 1.0], requires_grad=True, name="w")
-    b = tg.tensor(6.8813735870195432, requires_grad=True, name="b")  # micrograd's bias: out is about 0.7071
-    out = tg.tanh(w @ x + b)
+    # micrograd's neuron, in scalars so that every edge carries a number: out is about 0.7071.
+    x1, x2 = tg.tensor(2.0, name="x1"), tg.tensor(0.0, name="x2")  # inputs: data, no gradient wanted
+    w1 = tg.tensor(-3.0, requires_grad=True, name="w1")
+    w2 = tg.tensor(1.0, requires_grad=True, name="w2")
+    b = tg.tensor(6.8813735870195432, requires_grad=True, name="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.name = "n"
+    out = tg.tanh(n)
     out.name = "out"
-    # retain_graph: backward frees the graph by default, and then the picture would show only the output.
-    out.backward(retain_graph=True)
+    trace = tg.viz.backprop(out)  # backward(), keeping every node's value and gradient for the pictures
     result = JobResult(NAME)
     slope = 1 - out.item() ** 2  # tanh' = 1 - tanh²
-    if not (np.allclose(w.grad.data, slope * x.data, rtol=1e-12) and np.isclose(b.grad.item(), slope, rtol=1e-12)):
-        result.ok, result.failure = False, f"gradients w={w.grad.tolist()} b={b.grad.item()} disagree with (1 - out²)·x"
-    result.summary.append(f"out = tanh(w·x + b) = {out.item():.4f}; dout/dw = {w.grad.tolist()}, "
-                          f"dout/db = {b.grad.item():.4f}")
-    add_graph_picture(result, out, out_dir / "neuron_graph.png")
+    want = {"w1": slope * 2.0, "w2": slope * 0.0, "b": slope, "n": slope, "out": 1.0}
+    got = {k: float(trace.node(k).grad) for k in want}
+    if not all(np.isclose(got[k], want[k], rtol=1e-12, atol=1e-15) for k in want):
+        result.ok, result.failure = False, f"gradients {got} disagree with the chain rule by hand {want}"
+    result.summary.append(f"out = tanh(x1·w1 + x2·w2 + b) = {out.item():.4f}; dout/dn = {got['n']:.4f}, "
+                          f"dout/dw1 = {got['w1']:.4f}, dout/dw2 = {got['w2']:.4f}, dout/db = {got['b']:.4f}")
+    add_graph_picture(result, trace, out_dir / "neuron_graph.png", show_local=True)
+    add_backprop_animation(result, trace, out_dir)
     return result
 
 

@@ -58,20 +58,36 @@ def save_figures(result: JobResult, out_dir: Path, figures: Mapping[str, Any], d
 
 
 def add_graph_picture(result: JobResult, out: Any, path: Path, dpi: int = 150,
-                      names: Mapping[str, Any] | None = None) -> None:
-    """Draw the graph behind the Tensor ``out`` into ``path`` and record it in ``result``.
+                      names: Mapping[str, Any] | None = None, show_local: bool = False) -> None:
+    """Draw the graph behind ``out`` (a Tensor, or a trace from ``tg.viz.backprop``) into ``path``.
 
     Without Graphviz's ``dot`` program the DOT source is written instead, and the one-line install
     hint joins the summary.
     """
     import tinygrad_mvc as tg
 
-    dot = tg.viz.draw_graph(out, names=names)
+    dot = tg.viz.draw_graph(out, names=names, show_local=show_local, rankdir=None)
     dot.attr(dpi=str(dpi))  # sharper than graphviz's default 96 dpi
     written, hint = tg.viz.save_graph(dot, path)
     result.files.append(written)
     if hint:
         result.summary.append(hint)
+
+
+def add_backprop_animation(result: JobResult, trace: Any, out_dir: Path, stem: str = "backprop") -> None:
+    """Write ``stem.html`` (the step-by-step page) and ``stem.gif`` of the backward pass in ``trace``.
+
+    Both need Graphviz's ``dot``; without it the summary says so and nothing is written.
+    """
+    import shutil
+
+    import tinygrad_mvc as tg
+
+    if shutil.which("dot") is None:
+        result.summary.append(f"{stem}.html and {stem}.gif need Graphviz: {tg.viz.graph.INSTALL_HINT}")
+        return
+    for suffix in (".html", ".gif"):
+        result.files.append(tg.viz.animate_backprop(trace, out_dir / f"{stem}{suffix}"))
 
 
 def report(result: JobResult, file: object = None) -> int:

@@ -6,8 +6,9 @@ pass over all points at once, one ``backward`` and one optimizer step. The job w
 
 - ``loss.png``: the loss and the training accuracy at every step;
 - ``decision_boundary.png``: the network's score over the plane, its zero contour and the data;
-- ``neuron_graph.png``: the computation graph of one trained neuron on one data point, with its
-  gradients (``neuron_graph.dot`` and an install hint when Graphviz's ``dot`` is missing).
+- ``neuron_graph.png``: the computation graph of one trained neuron on one data point, with every
+  value, gradient and local derivative (``neuron_graph.dot`` and an install hint without Graphviz's ``dot``);
+- ``backprop.html`` and ``backprop.gif``: that neuron's forward and backward pass, node by node.
 
 Run it as ``tinygrad-mvc demo`` or ``python demos/train_moons.py``. It fails (exit code 1) if the
 training accuracy ends below ``TARGET_ACCURACY``.
@@ -23,7 +24,7 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import JobResult, add_graph_picture, save_figures
+from .jobs import JobResult, add_backprop_animation, add_graph_picture, save_figures
 
 __all__ = ["NAME", "TARGET_ACCURACY", "Training", "train", "run"]
 
@@ -83,18 +84,20 @@ def train(n_samples: int = 200, steps: int = 150, seed: int = 1, progress: bool 
     return run
 
 
-def neuron_graph(run: Training) -> tg.Tensor:
-    """One first-layer neuron, relu(x·w + b), on the data point that excites it most, after backward."""
+def neuron_graph(run: Training) -> tg.viz.Trace:
+    """One first-layer neuron, relu(x·w + b), on the data point that excites it most: its recorded backward."""
     layer = run.model[0]
     z = run.X @ layer.weight.data + layer.bias.data
     point, unit = np.unravel_index(np.argmax(z), z.shape)
-    x = tg.tensor(run.X[point], name=f"x (point {point})")
-    w = tg.tensor(layer.weight.data[:, unit], requires_grad=True, name=f"w (unit {unit})")
+    # Scalars, as micrograd draws a neuron: every edge then carries a number, the local derivative.
+    x = [tg.tensor(run.X[point, k], name=f"x{k + 1}") for k in range(2)]
+    w = [tg.tensor(layer.weight.data[k, unit], requires_grad=True, name=f"w{k + 1}") for k in range(2)]
     b = tg.tensor(layer.bias.data[unit], requires_grad=True, name="b")
-    out = tg.relu(x @ w + b)
+    z = x[0] * w[0] + x[1] * w[1] + b
+    z.name = f"z (unit {unit}, point {point})"
+    out = tg.relu(z)
     out.name = "out"
-    out.backward(retain_graph=True)  # keep the graph, or the picture would show only the output
-    return out
+    return tg.viz.backprop(out)  # backward, keeping every value, gradient and local derivative for the pictures
 
 
 def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, progress: bool = True) -> JobResult:
@@ -117,6 +120,8 @@ def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, pr
             training.model, training.X, training.y, title=f"decision boundary (training accuracy {acc:.1%})"),
     }, dpi=120)
 
-    add_graph_picture(result, neuron_graph(training), out_dir / "neuron_graph.png")
+    trace = neuron_graph(training)
+    add_graph_picture(result, trace, out_dir / "neuron_graph.png", show_local=True)
+    add_backprop_animation(result, trace, out_dir)
     return result
 

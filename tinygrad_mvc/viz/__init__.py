@@ -5,12 +5,15 @@ Each helper imports its library when first called, so importing this package sta
 
 from __future__ import annotations
 
+from .animate import animate_backprop
 from .descent import plot_descent
 from .fd_error import FDErrorCurves, fd_error_curves, plot_fd_error
 from .fit import plot_fit
 from .graph import draw_graph, save_graph
 from .taylor import plot_taylor
+from .trace import Trace, backprop
 from .training import plot_decision_boundary, plot_history
 
-__all__ = ["draw_graph", "save_graph", "plot_taylor", "plot_history", "plot_decision_boundary", "plot_descent",
+__all__ = ["draw_graph", "save_graph", "backprop", "Trace", "animate_backprop", "plot_taylor",
+           "plot_history", "plot_decision_boundary", "plot_descent",
            "plot_fit", "plot_fd_error", "fd_error_curves", "FDErrorCurves"]

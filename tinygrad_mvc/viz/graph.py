@@ -15,6 +15,7 @@ Graphviz program ``dot``, and :func:`save_graph` falls back to writing the DOT s
 
 from __future__ import annotations
 
+import html
 import inspect
 import os
 import shutil
@@ -28,6 +29,7 @@ import numpy as np
 
 from .._atomic import write_atomic
 from ..tensor import Tensor
+from .trace import Trace, TraceNode, snapshot
 
 __all__ = ["draw_graph", "save_graph", "RANKDIRS", "FORMATS", "INSTALL_HINT"]
 
@@ -52,85 +54,123 @@ SUMMARY_OPS = 4  # op kinds listed in the summary node of a collapsed graph
 LEAF_FILL = "#dbeafe"
 CONST_FILL = "#eeeeee"
 OUTPUT_FILL = "#fde68a"
-OP_FILL = "#f3f4f6"
+GRAD_COLOUR = "#b91c1c"  # gradients in red, local derivatives in blue: the two factors of the chain rule
+LOCAL_COLOUR = "#1d4ed8"
+
+SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "**", "neg": "−x", "matmul": "@",
+           "matmul_nt": "@ᵀ", "matmul_tn": "ᵀ@", "sum": "Σ", "getitem": "[ ]"}
+"""Op symbols in pictures (the CLI and the playground use the same table); ops not listed show their name."""
 
 
-def draw_graph(t: Tensor, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
-               max_nodes: int | None = 100, *, names: Mapping[str, Tensor] | None = None) -> Any:
-    """The computation graph behind ``t`` as a ``graphviz.Digraph`` (values as records, ops as small nodes).
+def draw_graph(t: Tensor | Trace, show_data: bool = True, show_grad: bool = True, show_local: bool = False,
+               rankdir: str | None = "LR", max_nodes: int | None = 100, *,
+               names: Mapping[str, Tensor] | None = None) -> Any:
+    """The computation graph behind ``t`` (a Tensor, or a trace from :func:`~tinygrad_mvc.viz.backprop`)
+    as a ``graphviz.Digraph``.
 
-    Each value shows its name (``t.name``, or the key it has in ``names``, e.g.
-    ``dict(model.named_parameters())``), shape and dtype, its data (a scalar's value to 4 significant
-    digits, a few entries of a small array, min/mean/max of a big one) when ``show_data`` and its
-    gradient when ``show_grad`` and one is known. Op nodes show the op and its options (``axis=0``).
-    Works before and after ``backward``; a node whose inputs ``backward`` already freed says so.
+    Every value is one box: its name (``t.name``, or its key in ``names``, e.g.
+    ``dict(model.named_parameters())``) or the symbol of the op that made it (``+ − × ÷ ** tanh exp``),
+    its value when ``show_data`` and, when ``show_grad``, its gradient: with a trace every node has one
+    and the output shows 1; with a Tensor, the gradients tensors hold (leaves after ``backward``,
+    non-leaves that ``retain_grad()``). Scalars show bare numbers; arrays their shape and a summary.
+    ``show_local=True`` labels each edge between scalars with the local derivative ∂out/∂in, so the
+    picture reads as the chain rule: grad(in) = Σ grad(out) · ∂out/∂in over the edges leaving ``in``.
 
-    At most ``max_nodes`` nodes (values, ops and constants; ``None``: no limit) are drawn, those
-    nearest the output; the rest become one summary node such as ``… 4975 earlier tensors (ops:
-    tanh×2487, mul×2487, …)``. In Jupyter the returned Digraph displays itself; write it to a file
-    with :func:`save_graph`.
+    ``rankdir`` is the direction the graph flows (``"LR"``, ``"TB"``, ...); ``None`` picks it from the
+    graph's shape. A graph too deep for one page flows in rows (or columns) that wrap, so about 60
+    nodes fit 2000 pixels. At most ``max_nodes`` boxes (``None``: no limit) are drawn, those nearest the
+    output; the rest become one summary node. On a tensor whose graph ``backward()`` already freed, this
+    raises an error that says how to get the picture (``tg.viz.backprop``). In Jupyter the Digraph
+    displays itself; :func:`save_graph` writes it to a file.
 
     >>> import tinygrad_mvc as tg
-    >>> x = tg.tensor([1.0, 2.0], requires_grad=True, name="x")
-    >>> y = (x * x).sum()
-    >>> y.backward()
-    >>> dot = draw_graph(y)   # before backward freed it, this would show x -> mul -> sum
-    >>> "sum" in dot.source and "inputs freed" in dot.source
+    >>> x = tg.tensor(2.0, requires_grad=True, name="x")
+    >>> y = tg.tanh(x * 3.0)
+    >>> dot = draw_graph(tg.viz.backprop(y), show_local=True)
+    >>> "tanh" in dot.source and "×" in dot.source and "grad 1.0" in dot.source
     True
     """
-    if not isinstance(t, Tensor):
-        raise TypeError(f"draw_graph: t must be a Tensor, got {type(t).__name__}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if rankdir is not None and rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)} or None, got {rankdir!r}")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
-    labels = _names_by_identity(names)
+    if isinstance(t, Trace):
+        trace = t
+        if names is not None:
+            labels = names_by_identity(names)
+            for n in trace.nodes:
+                n.name = labels.get(id(n.tensor), n.name)
+    else:
+        trace = snapshot(t, names=names, locals=show_local)
+    return layout_graph(trace, show_data=show_data, show_grad=show_grad, show_local=show_local, rankdir=rankdir,
+                        max_nodes=max_nodes)
+
+
+def layout_graph(trace: Trace, *, show_data: bool = True, show_grad: bool = True, show_local: bool = False,
+                 rankdir: str | None = "LR", max_nodes: int | None = 100, ids: bool = False,
+                 node_text: Any = None, edge_text: Any = None) -> Any:
+    """Draw ``trace`` as a Digraph (the work of :func:`draw_graph`).
+
+    ``ids=True`` gives every node and edge an SVG id (``n3``, ``e3_5``) for the animation;
+    ``node_text(node) -> (value_text, grad_text)`` and ``edge_text(edge)`` override the texts.
+    """
     import graphviz  # lazy: importing tinygrad_mvc must not need it
 
-    order = _walk(t)
-    shown = _fit(order, max_nodes)
-    index = {id(v): i for i, v in enumerate(order)}
-    dot = graphviz.Digraph("computation_graph", graph_attr={"rankdir": rankdir},
-                           node_attr={"fontname": "Helvetica", "fontsize": "10"},
-                           edge_attr={"arrowsize": "0.7"})
-    nohtml = graphviz.nohtml  # labels are plain text, even one that happens to look like <html>
-    signatures: dict[int, inspect.Signature | None] = {}
-    summary_edges: list[str] = []
-    for i, v in enumerate(order[:shown]):
-        node = f"t{i}"
-        dot.node(node, nohtml(_value_label(v, labels.get(id(v)), show_data, show_grad)), shape="record",
-                 style="filled", fillcolor=_fill(v, i == 0))
-        if v._op is None:
+    shown = _nearest(trace, max_nodes)
+    flow, rows = _arrangement(trace, shown, rankdir)
+    nohtml = graphviz.nohtml
+    dot = graphviz.Digraph("computation_graph", graph_attr={
+        "rankdir": _ENGINE_DIRECTION[flow] if rows else flow, "nodesep": "0.25", "ranksep": "0.35",
+        "fontname": "Helvetica", "fontsize": "10"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10", "shape": "box", "style": "rounded,filled",
+                   "margin": "0.08,0.04", "penwidth": "1.2"},
+        edge_attr={"arrowsize": "0.7", "fontname": "Helvetica", "fontsize": "9", "color": "#4b5563"})
+    for i in sorted(shown):
+        n = trace.nodes[i]
+        value_text, grad_text = node_text(n) if node_text else (None, None)
+        attrs = {"fillcolor": _fill(trace, n)}
+        if ids:
+            attrs["id"] = f"n{i}"
+        dot.node(f"n{i}", _html(_node_label(n, show_data, show_grad, value_text, grad_text)), **attrs)
+    row_of = {i: r for r, row in enumerate(rows) for i in row}
+    hidden_into: set[int] = set()
+    for e in trace.edges:
+        if e.dst not in shown:
             continue
-        op_node = f"t{i}_op"
-        args, kwargs = v._inputs, v._kwargs
-        sig = signatures.get(id(v._op), ...)
-        if sig is ...:
-            sig = signatures[id(v._op)] = _signature(v._op)
-        dot.node(op_node, nohtml(_op_label(v._op, args, kwargs, sig)), shape="ellipse", style="filled",
-                 fillcolor=OP_FILL, margin="0.05,0.02", height="0.3")
-        dot.edge(op_node, node)
-        if args is None:
+        if e.src not in shown:
+            hidden_into.add(e.dst)
             continue
-        hidden_input = False
-        for j, a in enumerate(args):
-            if isinstance(a, Tensor):
-                k = index[id(a)]
-                if k < shown:
-                    dot.edge(f"t{k}", op_node)
-                else:
-                    hidden_input = True
-            elif _is_constant(v._op, j, a):
-                const = f"t{i}_c{j}"
-                dot.node(const, nohtml(_escape(_const_label(a, show_data))), shape="box", style="rounded,filled",
-                         fillcolor=CONST_FILL, fontsize="9", height="0.25", margin="0.05,0.02")
-                dot.edge(const, op_node)
-        if hidden_input:
-            summary_edges.append(op_node)
-    if shown < len(order):
-        dot.node("earlier", nohtml(_escape(_summary_text(order[shown:]))), shape="note", style="dashed")
-        for op_node in summary_edges:
-            dot.edge("earlier", op_node, style="dashed")
+        attrs = {}
+        if ids:
+            attrs["id"] = f"e{e.src}_{e.dst}"
+        if show_local and e.local is not None:
+            text = edge_text(e) if edge_text else _num(e.local)
+            attrs["label"] = _html(f'<FONT COLOR="{LOCAL_COLOUR}">{_text(text)}</FONT>')
+        elif ids and show_local:
+            attrs["label"] = " "
+        if rows and row_of[e.src] != row_of[e.dst]:
+            attrs.update(constraint="false", weight="0")  # rows stack by the invisible edges below, not by this
+        dot.edge(f"n{e.src}", f"n{e.dst}", **attrs)
+    if rows:
+        fed = {e.dst for e in trace.edges}
+        starts = [next((i for i in row if i in fed), row[0]) for row in rows]
+        for above, below in zip(starts, starts[1:]):  # keep the rows stacked and their starts aligned, like text
+            dot.edge(f"n{above}", f"n{below}", style="invis", weight="100")
+        for row in rows:
+            with dot.subgraph() as same:
+                same.attr(rank="same")
+                for i in row:
+                    if i in fed:  # sources float just above the row, beside the node that uses them
+                        same.node(f"n{i}")
+    hidden = len(trace.nodes) - len(shown)
+    if hidden:
+        dot.node("earlier", nohtml(_escape(_summary_text([n for n in trace.nodes if n.index not in shown]))),
+                 shape="note", style="dashed", fillcolor="white")
+        for i in sorted(hidden_into):
+            dot.edge("earlier", f"n{i}", style="dashed")
+    if show_local and any(e.local is not None for e in trace.edges):
+        dot.attr(label=nohtml("edge numbers: the local derivative ∂out/∂in;  grad(in) = Σ grad(out) × ∂out/∂in"),
+                 labelloc="b", fontcolor=LOCAL_COLOUR)
     return dot
 
 
@@ -177,64 +217,109 @@ def save_graph(graph: Any, path: str | os.PathLike[str]) -> tuple[Path, str | No
                       f"{path}; {INSTALL_HINT}, then run: dot -T{suffix[1:]} {fallback} -o {path}")
 
 
-# ----------------------------------------------------------------------------- the walk
+# ----------------------------------------------------------------------------- what is drawn, and where
 
-def _walk(root: Tensor) -> list[Tensor]:
-    """Every tensor reachable from ``root``, each once, breadth first: nearest the output comes first."""
-    order = [root]
-    seen = {id(root)}
+# Direction of the whole picture when a flow wraps: rows that flow left to right are stacked top to
+# bottom (the engine's rankdir is then TB and each row is one rank), and so on.
+_ENGINE_DIRECTION = {"LR": "TB", "RL": "TB", "TB": "LR", "BT": "LR"}
+WRAP_LEVELS = 9  # levels of one row (or column) before the flow wraps
+ROW_BOXES = 11  # boxes of one wrapped row: about 2000 px at the default 72 dpi
+
+
+def _nearest(trace: Trace, max_nodes: int | None) -> set[int]:
+    """The nodes to draw: breadth first from the output, until ``max_nodes`` boxes (a node and its constants)."""
+    into: dict[int, list[int]] = {}
+    for e in trace.edges:
+        into.setdefault(e.dst, []).append(e.src)
+    order = [trace.output]
+    seen = {trace.output}
     queue = deque(order)
     while queue:
-        v = queue.popleft()
-        if v._op is None:  # leaves and constants: nothing recorded behind them (their _inputs is not even set)
-            continue
-        args = v._inputs
-        if args is None:  # freed by backward
-            continue
-        for a in args:
-            if isinstance(a, Tensor) and id(a) not in seen:
-                seen.add(id(a))
-                order.append(a)
-                queue.append(a)
-    return order
-
-
-def _fit(order: list[Tensor], max_nodes: int | None) -> int:
-    """How many tensors of ``order`` fit in ``max_nodes`` drawn nodes (always at least the output).
-
-    A tensor costs its value node, its op node and one node per constant input. The cut is at the
-    first tensor that does not fit, so what is drawn is one connected piece around the output.
-    """
+        for src in into.get(queue.popleft(), ()):
+            if src not in seen:
+                seen.add(src)
+                order.append(src)
+                queue.append(src)
     if max_nodes is None:
-        return len(order)
+        return set(order)
     used = 0
-    for i, v in enumerate(order):
+    for k in range(len(order)):
         cost = 1
-        if v._op is not None:
-            args = v._inputs or ()
-            cost += 1 + sum(1 for j, a in enumerate(args) if not isinstance(a, Tensor) and _is_constant(v._op, j, a))
-        if i > 0 and used + cost > max_nodes:
-            return i
+        if k > 0 and used + cost > max_nodes:
+            return set(order[:k])
         used += cost
-    return len(order)
+    return set(order)
 
 
-def _summary_text(hidden: list[Tensor]) -> str:
-    ops = Counter(_cut(str(v._op.name), NAME_WIDTH) for v in hidden if v._op is not None)
-    leaves = [v for v in hidden if v._op is None]
+def _levels(trace: Trace, shown: set[int]) -> dict[int, int]:
+    """Longest path from a source to each shown node (nodes are in creation order, a topological order)."""
+    into: dict[int, list[int]] = {}
+    for e in trace.edges:
+        if e.src in shown and e.dst in shown:
+            into.setdefault(e.dst, []).append(e.src)
+    level: dict[int, int] = {}
+    for i in sorted(shown):
+        level[i] = 1 + max((level[s] for s in into.get(i, ())), default=-1)
+    # A source sits just before its first use, not at the far start: a bias joins the row where it is added.
+    first_use: dict[int, int] = {}
+    for dst, srcs in into.items():
+        for src in srcs:
+            first_use[src] = min(first_use.get(src, level[dst]), level[dst])
+    for i in level:
+        if i not in into and i in first_use:
+            level[i] = max(0, first_use[i] - 1)
+    return level
+
+
+def _arrangement(trace: Trace, shown: set[int], rankdir: str | None) -> tuple[str, list[list[int]]]:
+    """The flow direction, and the rows it wraps into (empty when one row holds it all).
+
+    ``rankdir=None`` flows left to right (as micrograd draws) unless the graph is much broader than
+    deep, which reads better top to bottom. A flow deeper than WRAP_LEVELS levels wraps: consecutive
+    levels share a row, as many as fit ROW_BOXES boxes.
+    """
+    level = _levels(trace, shown)
+    depth = 1 + max(level.values(), default=0)
+    by_level: dict[int, list[int]] = {}
+    for i, lv in level.items():
+        by_level.setdefault(lv, []).append(i)
+    breadth = max((len(v) for v in by_level.values()), default=1)
+    flow = rankdir or ("TB" if breadth > 2 * depth and breadth > 6 else "LR")
+    if depth <= WRAP_LEVELS:
+        return flow, []
+    rows: list[list[int]] = []
+    current: list[int] = []
+    boxes = 0
+    for lv in range(depth):
+        members = sorted(by_level.get(lv, []))
+        cost = len(members)
+        if current and boxes + cost > ROW_BOXES:
+            rows.append(current)
+            current, boxes = [], 0
+        current.extend(members)
+        boxes += cost
+    if current:
+        rows.append(current)
+    return flow, rows if len(rows) > 1 else []
+
+
+def _summary_text(hidden: list[TraceNode]) -> str:
+    ops = Counter(_cut(n.op, NAME_WIDTH) for n in hidden if n.op is not None)
+    leaves = [n for n in hidden if n.op is None]
     lines = [f"… {len(hidden)} earlier tensor{'s' if len(hidden) != 1 else ''}"]
     if ops:
-        listed = [f"{name}×{n}" for name, n in ops.most_common(SUMMARY_OPS)]
+        listed = [f"{name}×{k}" for name, k in ops.most_common(SUMMARY_OPS)]
         more = ", …" if len(ops) > SUMMARY_OPS else ""
         lines.append(f"(ops: {', '.join(listed)}{more})")
     if leaves:
-        named = [_cut(v.name, NAME_WIDTH) for v in leaves if v.name][:3]
+        named = [_cut(n.name, NAME_WIDTH) for n in leaves if n.name][:3]
         lines.append(f"{len(leaves)} lea{'ves' if len(leaves) != 1 else 'f'}"
                      + (f": {', '.join(named)}{', …' if len(leaves) > len(named) else ''}" if named else ""))
     return "\n".join(lines)
 
 
-def _names_by_identity(names: Mapping[str, Tensor] | None) -> dict[int, str]:
+def names_by_identity(names: Mapping[str, Tensor] | None) -> dict[int, str]:
+    """``{id(tensor): name}`` from a ``names`` mapping of name -> Tensor (the first name wins)."""
     if names is None:
         return {}
     if not isinstance(names, Mapping):
@@ -243,50 +328,88 @@ def _names_by_identity(names: Mapping[str, Tensor] | None) -> dict[int, str]:
     for key, value in names.items():
         if not isinstance(value, Tensor):
             raise TypeError(f"draw_graph: names[{key!r}] must be a Tensor, got {type(value).__name__}")
-        labels.setdefault(id(value), str(key))  # a tensor under two names keeps the first
+        labels.setdefault(id(value), str(key))
     return labels
 
 
 # ----------------------------------------------------------------------------- labels
 
-def _fill(v: Tensor, is_output: bool) -> str:
-    if is_output:
+def _fill(trace: Trace, n: TraceNode) -> str:
+    if n.index == trace.output:
         return OUTPUT_FILL
-    if v._op is None:
-        return LEAF_FILL if v.requires_grad else CONST_FILL
+    if n.op is None:
+        return LEAF_FILL if n.requires_grad else CONST_FILL
     return "white"
 
 
-def _value_label(v: Tensor, label: str | None, show_data: bool, show_grad: bool) -> str:
-    """A record label ``{name | shape dtype | data ... | grad ...}`` with every field escaped."""
-    fields = []
-    name = label or v.name
-    if name:
-        fields.append(_cut(name, NAME_WIDTH))
-    fields.append(f"{v.data.shape} {v.data.dtype}")
+def symbol(op: str) -> str:
+    """How an op is written in a picture: ``mul`` as ×, ``pow`` as **; other ops by name."""
+    return SYMBOLS.get(op, op)
+
+
+def header(n: TraceNode) -> str:
+    """The first line of a node's box: ``name = op`` for a named result, else the name or the op symbol."""
+    op = None if n.op is None else symbol(n.op)
+    if op is not None and n.consts:  # constants written into the op: "× 1.01", "1.0 −"
+        const = ", ".join(_const_label(a, True).replace("\n", " ") for _, a in n.consts)
+        op = f"{const} {op}" if n.consts[0][0] == 0 and n.op in SYMBOLS else f"{op} {const}"
+    if n.freed:
+        op = f"{op} (inputs freed)"
+    if op and n.options:
+        op += " " + ", ".join(n.options)
+    if n.name and op:
+        return f"{n.name} = {op}"
+    return n.name or op or ("input" if n.requires_grad else "const")
+
+
+def value_text(n: TraceNode) -> str:
+    return _summary(n.value)
+
+
+def grad_text(n: TraceNode) -> str | None:
+    return None if n.grad is None else _summary(n.grad)
+
+
+def _node_label(n: TraceNode, show_data: bool, show_grad: bool, value: str | None = None,
+                grad: str | None = None) -> str:
+    """An HTML-like label: the header in bold, then shape (arrays only), value and gradient (in colour)."""
+    rows = [f"<B>{_text(_cut(header(n), NAME_WIDTH))}</B>"]
+    a = n.value
+    if a.ndim or a.dtype != np.float64:
+        rows.append(f'<FONT POINT-SIZE="8" COLOR="#6b7280">{_text(f"{a.shape} {a.dtype}")}</FONT>')
     if show_data:
-        fields.append("data " + _summary(v.data))
-    if show_grad and v.grad is not None:
-        fields.append("grad " + _summary(np.asarray(v.grad.data if isinstance(v.grad, Tensor) else v.grad)))
-    return "{" + "|".join(_escape_record(f) for f in fields) + "}"
+        rows.append(_text(value if value is not None else value_text(n)))
+    g = grad if grad is not None else (grad_text(n) if show_grad else None)
+    if show_grad and g is not None:
+        rows.append(f'<FONT COLOR="{GRAD_COLOUR}">{_text("grad " + g if g.strip() else g)}</FONT>')
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            + "".join(f"<TR><TD>{r}</TD></TR>" for r in rows) + "</TABLE>")
 
 
-def _op_label(op: Any, args: tuple[Any, ...] | None, kwargs: dict[str, Any] | None,
-              sig: inspect.Signature | None) -> str:
-    lines = [_cut(str(op.name), NAME_WIDTH)]
-    if args is None:
-        lines.append("(inputs freed)")
-    else:
-        params = _positional_names(sig, len(args))
-        for j, a in enumerate(args):
-            if a is None or isinstance(a, Tensor) or _is_constant(op, j, a):
-                continue  # None is an unused option; tensors and constants are drawn as nodes
-            lines.append(f"{params[j]}={_brief(a)}")
-        defaults = {} if sig is None else {p.name: p.default for p in sig.parameters.values()}
-        for key, value in (kwargs or {}).items():
-            if not _same(value, defaults.get(key, inspect.Parameter.empty)):
-                lines.append(f"{key}={_brief(value)}")
-    return _escape(lines[0]) + "".join("\\n" + _escape(line) for line in lines[1:])
+def op_options(op: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> list[str]:
+    """The settings an op was called with (``axis=0``), leaving out defaults, tensors and constants."""
+    sig = _signature(op)
+    params = _positional_names(sig, len(args))
+    out = []
+    for j, a in enumerate(args):
+        if a is None or isinstance(a, Tensor) or is_constant(op, j, a):
+            continue
+        out.append(f"{params[j]}={_brief(a)}")
+    defaults = {} if sig is None else {p.name: p.default for p in sig.parameters.values()}
+    for key, value in (kwargs or {}).items():
+        if not _same(value, defaults.get(key, inspect.Parameter.empty)):
+            out.append(f"{key}={_brief(value)}")
+    return out
+
+
+def _html(inner: str) -> str:
+    """A Graphviz HTML-like label (the outer angle brackets mark it as such)."""
+    return f"<{inner}>"
+
+
+def _text(text: str) -> str:
+    """Text for inside an HTML-like label: control characters made visible, markup characters escaped."""
+    return html.escape(_visible(text), quote=True).replace("\n", "<BR/>")
 
 
 def _const_label(a: Any, show_data: bool) -> str:
@@ -299,7 +422,7 @@ def _const_label(a: Any, show_data: bool) -> str:
     return text
 
 
-def _is_constant(op: Any, j: int, a: Any) -> bool:
+def is_constant(op: Any, j: int, a: Any) -> bool:
     """Whether argument ``j`` of ``op`` is data (drawn as a constant node) rather than an option.
 
     Arrays always are. A plain number is data only where the op has a derivative slot for it
