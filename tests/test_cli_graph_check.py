@@ -63,7 +63,7 @@ def test_graph_writes_the_picture_and_prints_the_gradient(tmp_path):
         assert path == tmp_path / "tinygrad_mvc_out" / "graph.svg"  # the default -o
         svg = path.read_text()
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "</svg>" in svg.rstrip()[-10:]
-        assert "sin" in svg and "mul" in svg and proc.stderr == ""
+        assert "sin" in svg and "×" in svg and "grad 1.0" in svg and proc.stderr == ""
     else:  # the DOT source and a one-line hint instead
         assert path.suffix == ".dot" and "digraph" in path.read_text()
         assert "Graphviz" in proc.stderr
@@ -377,3 +377,30 @@ def test_docstring_examples_of_graph_and_check(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----------------------------------------------------------------------------- graph --animate (issue 14)
+
+@pytest.mark.skipif(not HAS_DOT, reason="the animation is laid out by Graphviz's dot")
+def test_graph_animate_writes_the_page_and_the_gif_with_the_expressions_names(tmp_path):
+    from PIL import Image
+
+    page, gif = tmp_path / "b.html", tmp_path / "b.gif"
+    assert main(["graph", "x*y + sin(x)", "--at", "x=1", "y=2", "-o", str(tmp_path / "g.dot"),
+                 "--animate", str(page)]) == 0
+    text = page.read_text()
+    assert text.count("<svg") == 1 and "<script src" not in text
+    # the variables by name, ops as symbols, the chain rule's numbers: dsin/dx = cos 1 on the edge out of x
+    assert ">x<" in text and ">y<" in text and "×" in text and f"×{math.cos(1):.4g}" in text
+    dot = (tmp_path / "g.dot").read_text()
+    assert "grad 1.0" in dot and f"{math.cos(1):.4g}" in dot  # output grad 1, local derivative on the edge
+    assert main(["graph", "x*y", "--at", "x=1", "y=2", "-o", str(tmp_path / "g.dot"), "--animate", str(gif)]) == 0
+    with Image.open(gif) as im:
+        assert im.n_frames == 5 and max(im.size) < 2000  # inputs, x×y; output grad 1, at ×, done
+
+
+def test_graph_animate_refuses_a_bad_suffix_before_any_work(tmp_path, capsys):
+    assert main(["graph", "x*y", "--at", "x=1", "y=2", "-o", str(tmp_path / "g.dot"),
+                 "--animate", str(tmp_path / "b.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "--animate" in err and ".html, .gif" in err and not (tmp_path / "g.dot").exists()

@@ -138,19 +138,25 @@ def check_output_path(path: Path, option: str, formats: Iterable[str]) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        NAME, help=HELP, usage="%(prog)s EXPR --at NAME=VALUE [NAME=VALUE ...] [-o FILE] [--rankdir DIR]",
+        NAME, help=HELP, usage="%(prog)s EXPR --at NAME=VALUE [NAME=VALUE ...] [-o FILE] [--rankdir DIR] [--animate FILE]",
         description=(
             "Evaluate EXPR at the point given by --at with float64 leaves named after its variables, run "
-            "backward(), print the value and one line per variable (df/dx = ...), and draw the graph of ops "
-            "with values and gradients. Without the Graphviz program 'dot' the graph is written as DOT source "
-            "next to FILE, with a hint on how to install it."),
+            "backward(), print the value and one line per variable (df/dx = ...), and draw the graph: every "
+            "node with its value and gradient (the output's is 1), ops as symbols, variables by name, and each "
+            "edge with its local derivative. --animate also writes backprop step by step (.html or .gif). "
+            "Without the Graphviz program 'dot' the graph is written as DOT source next to FILE, with a hint "
+            "on how to install it."),
         epilog=EXPR_EPILOG)
     add_expression_arguments(parser)
     parser.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT, metavar="FILE",
                         help=f"the picture; its suffix picks the format: .svg .png .pdf, or .dot for the DOT source "
                              f"(default: ./{DEFAULT_OUT})")
-    parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR",
-                        help="the direction the graph flows: left to right (LR, default), top to bottom (TB), ...")
+    parser.add_argument("--rankdir", choices=("auto", "LR", "TB", "RL", "BT"), default="auto",
+                        help="the direction the graph flows: left to right (LR), top to bottom (TB), ...; "
+                             "auto (default) picks it from the graph's shape")
+    parser.add_argument("--animate", type=Path, default=None, metavar="FILE",
+                        help="also write the forward and backward pass node by node: .html (one page with "
+                             "play/step controls, no network) or .gif")
     return parser
 
 
@@ -161,12 +167,14 @@ def run(args: argparse.Namespace) -> int:
     from tinygrad_mvc.viz.graph import FORMATS
 
     check_output_path(args.out, "-o", FORMATS)  # before any work: a bad -o must not cost a computation
+    if args.animate is not None:
+        check_output_path(args.animate, "--animate", (".html", ".gif"))
     expr, point = read_expression(args)
     leaves = {n: tg.tensor(v, requires_grad=True, dtype=np.float64, name=n) for n, v in point.items()}
     with np.errstate(all="ignore"):  # a non-finite value or gradient is refused below, not warned about
         out = expr.evaluate(leaves)
-        if out.requires_grad:
-            out.backward(retain_graph=True)  # the graph is drawn afterwards, with its gradients
+        # backward(), recording every node's value, gradient and local derivative for the pictures
+        trace = tg.viz.backprop(out) if out.requires_grad else None
     value = out.item()
     grads = {n: 0.0 if leaf.grad is None else leaf.grad.item() for n, leaf in leaves.items()}
     require_finite("f", value, point, expr)
@@ -176,9 +184,10 @@ def run(args: argparse.Namespace) -> int:
     for n, grad in grads.items():
         print(f"df/d{n} = {grad:.12g}")
 
-    from tinygrad_mvc.viz import draw_graph, save_graph
+    from tinygrad_mvc.viz import animate_backprop, draw_graph, save_graph
 
-    graph = draw_graph(out, rankdir=args.rankdir)
+    rankdir = None if args.rankdir == "auto" else args.rankdir
+    graph = draw_graph(out if trace is None else trace, show_local=True, rankdir=rankdir)
     try:
         path, hint = save_graph(graph, args.out)
     except ValueError as e:  # an unsupported suffix is the user's choice of -o
@@ -188,4 +197,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {path}")
     if hint:
         print(hint, file=sys.stderr)
+    if args.animate is not None:
+        if trace is None:
+            raise UsageError(f"--animate {args.animate}: the expression has no variables, so there is no backward "
+                             f"pass to animate")
+        if hint:  # no dot: the animation cannot be laid out either
+            raise Failure(f"--animate {args.animate}: needs Graphviz's 'dot' program")
+        try:
+            written = animate_backprop(trace, args.animate, rankdir=rankdir)
+        except OSError as e:
+            raise Failure(f"cannot write --animate {args.animate}: {e.strerror or e}") from None
+        print(f"wrote {written}")
     return 0
