@@ -26,7 +26,7 @@ BLOCKS = re.findall(r"^```python\n(.*?)^```$", TEXT, flags=re.S | re.M)
 PROSE = re.sub(r"^```.*?^```$", "", TEXT, flags=re.S | re.M)
 SPANS = re.findall(r"`([^`\n]+)`", PROSE)
 
-SUBMODULES = ["nn", "losses", "optim", "optimize", "fit", "finite_diff", "viz", "expr", "datasets"]
+SUBMODULES = ["nn", "losses", "optim", "optimize", "fit", "finite_diff", "viz", "expr", "datasets", "linalg"]
 
 
 def documented(qualified: str) -> bool:
