@@ -408,8 +408,9 @@ def _html(inner: str) -> str:
 
 
 def _text(text: str) -> str:
-    """Text for inside an HTML-like label: control characters made visible, markup characters escaped."""
-    return html.escape(_visible(text), quote=True).replace("\n", "<BR/>")
+    """Text for inside an HTML-like label: control characters made visible, markup characters escaped, and
+    backslashes doubled (Graphviz reads escapes such as ``\\N`` even in HTML-like labels, and ``\\\\`` as one)."""
+    return html.escape(_visible(text), quote=True).replace("\\", "\\\\").replace("\n", "<BR/>")
 
 
 def _const_label(a: Any, show_data: bool) -> str:
@@ -545,14 +546,6 @@ def _escape(text: str) -> str:
     """Plain DOT label text: control characters made visible, backslashes and quotes escaped, newlines as
     DOT's ``\\n``."""
     return _visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _escape_record(text: str) -> str:
-    """One field of a record label: also escape the characters that structure records."""
-    text = _visible(text).replace("\\", "\\\\")
-    for ch in '{}|<>"':
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", "\\n")
 
 
 # ----------------------------------------------------------------------------- files
