@@ -138,7 +138,8 @@ def check_output_path(path: Path, option: str, formats: Iterable[str]) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        NAME, help=HELP, usage="%(prog)s EXPR --at NAME=VALUE [NAME=VALUE ...] [-o FILE] [--rankdir DIR] [--animate FILE]",
+        NAME, help=HELP, usage=("%(prog)s EXPR --at NAME=VALUE [NAME=VALUE ...] [-o FILE] [--rankdir DIR] "
+               "[--animate FILE]"),
         description=(
             "Evaluate EXPR at the point given by --at with float64 leaves named after its variables, run "
             "backward(), print the value and one line per variable (df/dx = ...), and draw the graph: every "

@@ -222,8 +222,14 @@ def save_graph(graph: Any, path: str | os.PathLike[str]) -> tuple[Path, str | No
 # Direction of the whole picture when a flow wraps: rows that flow left to right are stacked top to
 # bottom (the engine's rankdir is then TB and each row is one rank), and so on.
 _ENGINE_DIRECTION = {"LR": "TB", "RL": "TB", "TB": "LR", "BT": "LR"}
-WRAP_LEVELS = 9  # levels of one row (or column) before the flow wraps
-ROW_BOXES = 11  # boxes of one wrapped row: about 2000 px at the default 72 dpi
+# Sizes for the wrapping decision, in pixels of a PNG at Graphviz's default 96 dpi: a box's width is about
+# CHAR_PX per character of its longest line plus padding, RANK_GAP_PX the space between ranks (room for
+# an edge label); PAGE_PX is what one row may take. Measured on rendered pictures, not exact.
+PAGE_PX = 1800
+CHAR_PX = 9.6
+BOX_PAD_PX = 32
+BOX_HEIGHT_PX = 90
+RANK_GAP_PX = 56
 
 
 def _nearest(trace: Trace, max_nodes: int | None) -> set[int]:
@@ -252,31 +258,36 @@ def _nearest(trace: Trace, max_nodes: int | None) -> set[int]:
 
 
 def _levels(trace: Trace, shown: set[int]) -> dict[int, int]:
-    """Longest path from a source to each shown node (nodes are in creation order, a topological order)."""
-    into: dict[int, list[int]] = {}
+    """Each shown node's level, placed as late as possible: the longest path from it to the output,
+    counted back from the deepest. A branch then sits just before the node that uses it (a bias beside
+    its addition, each term of a long sum beside its +), which keeps wrapped rows short.
+    """
+    out_of: dict[int, list[int]] = {}
     for e in trace.edges:
         if e.src in shown and e.dst in shown:
-            into.setdefault(e.dst, []).append(e.src)
-    level: dict[int, int] = {}
-    for i in sorted(shown):
-        level[i] = 1 + max((level[s] for s in into.get(i, ())), default=-1)
-    # A source sits just before its first use, not at the far start: a bias joins the row where it is added.
-    first_use: dict[int, int] = {}
-    for dst, srcs in into.items():
-        for src in srcs:
-            first_use[src] = min(first_use.get(src, level[dst]), level[dst])
-    for i in level:
-        if i not in into and i in first_use:
-            level[i] = max(0, first_use[i] - 1)
-    return level
+            out_of.setdefault(e.src, []).append(e.dst)
+    to_output: dict[int, int] = {}
+    for i in sorted(shown, reverse=True):  # creation order reversed: every user before what it uses
+        to_output[i] = 1 + max((to_output[d] for d in out_of.get(i, ())), default=-1)
+    deepest = max(to_output.values(), default=0)
+    return {i: deepest - d for i, d in to_output.items()}
+
+
+def _box_width(n: TraceNode) -> float:
+    """About how wide a node's box renders, in pixels at the default DPI (10 pt Helvetica, 4 lines)."""
+    lines = [header(n), value_text(n), grad_text(n) or ""]
+    if n.value.ndim or n.value.dtype != np.float64:
+        lines.append(f"{n.value.shape} {n.value.dtype}")
+    return CHAR_PX * max(len(line) for line in lines) + BOX_PAD_PX
 
 
 def _arrangement(trace: Trace, shown: set[int], rankdir: str | None) -> tuple[str, list[list[int]]]:
     """The flow direction, and the rows it wraps into (empty when one row holds it all).
 
     ``rankdir=None`` flows left to right (as micrograd draws) unless the graph is much broader than
-    deep, which reads better top to bottom. A flow deeper than WRAP_LEVELS levels wraps: consecutive
-    levels share a row, as many as fit ROW_BOXES boxes.
+    deep, which reads better top to bottom. A flow longer than PAGE_PX (each level as wide as its
+    widest box, or as tall as a box) wraps: consecutive levels share a row, one rank of the picture, as
+    many as fit PAGE_PX side by side. Sources are left out of the count: they float above their row.
     """
     level = _levels(trace, shown)
     depth = 1 + max(level.values(), default=0)
@@ -285,19 +296,25 @@ def _arrangement(trace: Trace, shown: set[int], rankdir: str | None) -> tuple[st
         by_level.setdefault(lv, []).append(i)
     breadth = max((len(v) for v in by_level.values()), default=1)
     flow = rankdir or ("TB" if breadth > 2 * depth and breadth > 6 else "LR")
-    if depth <= WRAP_LEVELS:
+    across = flow in ("LR", "RL")
+    width = {i: _box_width(trace.nodes[i]) for i in shown}
+    step = [(max(width[i] for i in by_level[lv]) if across else BOX_HEIGHT_PX) + RANK_GAP_PX
+            for lv in range(depth) if lv in by_level]
+    if sum(step) <= PAGE_PX:
         return flow, []
+    fed = {e.dst for e in trace.edges}
     rows: list[list[int]] = []
     current: list[int] = []
-    boxes = 0
+    used = [0.0, 0.0]  # the row itself, and the line of its sources floating above it
     for lv in range(depth):
         members = sorted(by_level.get(lv, []))
-        cost = len(members)
-        if current and boxes + cost > ROW_BOXES:
+        cost = [sum(width[i] + RANK_GAP_PX for i in members if i in fed),
+                sum(width[i] + RANK_GAP_PX / 2 for i in members if i not in fed)]
+        if current and max(used[0] + cost[0], used[1] + cost[1]) > PAGE_PX:
             rows.append(current)
-            current, boxes = [], 0
+            current, used = [], [0.0, 0.0]
         current.extend(members)
-        boxes += cost
+        used = [used[0] + cost[0], used[1] + cost[1]]
     if current:
         rows.append(current)
     return flow, rows if len(rows) > 1 else []
