@@ -332,11 +332,13 @@ _PAGE = """<!DOCTYPE html>
 <style>
 body { font-family: Helvetica, Arial, sans-serif; margin: 16px; color: #111827; }
 #controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
-#controls button { font-size: 14px; padding: 4px 12px; }
+#controls button { font-size: 15px; padding: 4px 12px; }
+#play { min-width: 5.5em; }  /* "play" and "pause" the same width: the controls do not jump */
 #frame-slider { flex: 1; min-width: 160px; }
-#caption { min-height: 2.6em; font-size: 15px; margin: 6px 0; }
+#caption { min-height: 2.6em; font-size: 17px; margin: 6px 0; }
 #caption.backward { color: #9a3412; }
-#graph svg { max-width: 100%; height: auto; }
+#graph { overflow-x: auto; }
+#graph svg { height: auto; }
 .pending text { fill: #9ca3af; }
 </style></head><body>
 <h2 style="margin:0 0 8px 0;font-size:18px">@TITLE@</h2>
@@ -372,6 +374,12 @@ _SCRIPT = r"""
       else if (grad === null && s === data.layout[i][1]) { grad = texts[k]; }
     }
     var outline = g.querySelector("path, polygon");
+    if (outline) {  // the value and grad rows change length from frame to frame: centre them in the box
+      var box = outline.getBBox(), middle = String(box.x + box.width / 2);
+      [value, grad].forEach(function (t) {
+        if (t) { t.setAttribute("text-anchor", "middle"); t.setAttribute("x", middle); }
+      });
+    }
     nodes[i] = { g: g, value: value, grad: grad, outline: outline,
                  stroke: outline ? outline.getAttribute("stroke") : null };
   });
@@ -381,6 +389,20 @@ _SCRIPT = r"""
     var path = g.querySelector("path");
     edges[key] = { g: g, label: label, path: path, stroke: path ? path.getAttribute("stroke") : null };
   });
+  // Graphviz draws 10 pt text at its natural size, small on a wide screen: scale the picture to the
+  // page's width, up to 1.5 times; a graph wider than the page shrinks to 0.85 at most, then scrolls
+  // sideways, so its text stays readable.
+  var svg = document.querySelector("#graph svg"), graph = document.getElementById("graph");
+  function fit() {
+    var natural = parseFloat(svg.getAttribute("width")) * 4 / 3;  // Graphviz gives pt; CSS px = 0.75 pt
+    if (natural > 0) { svg.style.width = Math.max(0.85 * natural, Math.min(graph.clientWidth, 1.5 * natural)) + "px"; }
+  }
+  if (svg) { fit(); window.addEventListener("resize", fit); }
+  function follow(g) {  // a graph wider than the page: scroll sideways to keep the current node in view
+    if (graph.scrollWidth <= graph.clientWidth) { return; }
+    var r = g.getBoundingClientRect(), c = graph.getBoundingClientRect();
+    if (r.left < c.left || r.right > c.right) { graph.scrollLeft += (r.left + r.right - c.left - c.right) / 2; }
+  }
   var slider = document.getElementById("frame-slider");
   var index = document.getElementById("frame-index");
   var caption = document.getElementById("caption");
@@ -414,6 +436,7 @@ _SCRIPT = r"""
         e.path.setAttribute("stroke-width", active[key] ? "2.5" : "1");
       }
     });
+    if (f.current !== null && nodes[f.current]) { follow(nodes[f.current].g); }
     caption.textContent = f.caption;
     caption.className = f.phase;
     slider.value = String(current);
