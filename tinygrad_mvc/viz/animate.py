@@ -287,7 +287,9 @@ def _name(trace: Trace, i: int) -> str:
     if n.op is None:
         return "input" if n.requires_grad else "const"
     text = _formula(trace, i)
-    return f"({text})" if len(text) <= 28 else f"{symbol(n.op)} #{i}"
+    if len(text) > 28:
+        return f"{symbol(n.op)} #{i}"
+    return f"({text})" if " " in text else text  # x1 × w1 needs parentheses inside a caption, exp(a) does not
 
 
 def _formula(trace: Trace, i: int) -> str:
