@@ -97,11 +97,20 @@ def test_demo_writes_valid_pngs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     files = written_files(proc.stdout)
     assert files, f"demo reported no files:\n{proc.stdout}"
-    assert sorted(p.name for p in files) == ["decision_boundary.png", "loss.png", "neuron_graph.png"]
+    assert sorted(p.name for p in files) == ["backprop.gif", "backprop.html", "decision_boundary.png", "loss.png",
+                                             "neuron_graph.png"]
     for path in files:
         assert path.parent == tmp_path / "out"
-        assert_valid_png(path)
-    assert sorted(p.resolve() for p in (tmp_path / "out").rglob("*.png")) == sorted(p.resolve() for p in files)
+        if path.suffix == ".png":
+            assert_valid_png(path)
+    from PIL import Image
+
+    with Image.open(tmp_path / "out" / "backprop.gif") as gif:  # one trained neuron, forward then backward
+        assert gif.n_frames >= 10 and max(gif.size) < 2000
+    page = (tmp_path / "out" / "backprop.html").read_text()
+    assert page.count("<svg") == 1 and "grad 1.0" in page and "<script src" not in page
+    written = sorted(p.resolve() for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written == sorted(p.resolve() for p in files)
     accuracy = re.search(r"training accuracy ([\d.]+)%", proc.stdout)
     assert accuracy and float(accuracy.group(1)) >= 97, proc.stdout
     assert f"pictures are in {(tmp_path / 'out').resolve()}" in proc.stdout

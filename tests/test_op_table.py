@@ -101,6 +101,7 @@ ABSOLUTE = {"log", "sqrt"}  # called on |x| + 0.5
 
 # ------------------------------------------------------------------ vocabulary (issue 15)
 NON_OPS |= {"argmax", "argmin"}  # integer results with no gradient, like comparisons
+NON_OPS |= {"retain_grad", "retains_grad"}  # backward bookkeeping (tests/test_retain_grad.py)
 ABSOLUTE |= {"log1p", "log2", "log10", "reciprocal"}
 DOMAINS: dict[str, Callable[[Tensor], Tensor]] = {  # inputs inside each function's domain
     "arcsin": lambda t: t * 0.4, "arccos": lambda t: t * 0.4, "arctanh": lambda t: t * 0.4,
@@ -191,6 +192,7 @@ NON_OP_FUNCTIONS = {"Tensor", "Primitive", "primitive", "no_grad", "enable_grad"
                     "TaylorApproximation",
                     # submodules built on the ops (tested in test_nn.py, test_losses.py, test_optim.py)
                     "nn", "losses", "optim", "datasets",
+                    "zeros_like", "ones_like", "full_like", "randn_like",  # constructors, like zeros
                     "linalg"}  # its primitives are reached in test_every_table_op_is_reached
 NOT_DIFFERENTIABLE: set[str] = set()
 
@@ -210,6 +212,7 @@ FUNCTION_CALLS: dict[str, tuple[Callable[[Tensor, Tensor], Any], str]] = {
     "expand_dims": (lambda a, b: tg.expand_dims(a, -1), "reshape"),
     "broadcast_to": (lambda a, b: tg.broadcast_to(a, (5, 2, 3)), "broadcast_to"),
     "concatenate": (lambda a, b: tg.concatenate([a, b], axis=1), "concatenate"),
+    "cat": (lambda a, b: tg.cat([a, b], axis=1), "concatenate"),  # PyTorch's name
     "stack": (lambda a, b: tg.stack([a, b]), "stack"),
     "matmul": (lambda a, b: tg.matmul(a, b.T), "matmul"),
     "astype": (lambda a, b: tg.astype(a, np.float32), "cast"),

@@ -742,7 +742,9 @@ def _no_extras(name: str, **given: Any) -> None:
 
 
 def _np_einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None, order: str = "K",
-               casting: str = "safe") -> Tensor:
+               casting: str = "safe", **kwargs: Any) -> Tensor:
+    if kwargs:  # NumPy's own einsum refuses these too; say so in its words
+        raise TypeError(f"np.einsum: unexpected keyword argument {next(iter(kwargs))!r}")
     _no_extras("einsum", out=out, dtype=dtype)
     return einsum(*operands)
 
