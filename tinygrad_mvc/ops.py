@@ -563,7 +563,16 @@ sum_to = op(_sum_to, "sum_to", structural=True)
 sum_to.defvjp(lambda g, out, x, shape: broadcast_to(_align(g, out.ndim, x.ndim), _lead(g, out.ndim) + x.shape))
 sum_to.defjvp(lambda t, out, x, shape: _sum_to_batched(t, out.shape, x.ndim))
 
-cast = op(lambda x, dtype: x.astype(dtype, copy=False), "cast", structural=True)
+def _cast(x: np.ndarray, dtype: Any) -> np.ndarray:
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":  # issue 15: never drop an imaginary part silently
+        raise TypeError(f"a complex value ({x.dtype}) reached a real Tensor of dtype {np.dtype(dtype)} (from a complex "
+                        f"constant such as 1j in the computation); complex numbers are out of scope in tinygrad_mvc: "
+                        f"work with the real and imaginary parts as real Tensors")
+    return x.astype(dtype, copy=False)
+
+
+# Dtypes differ between a gradient and its input only off the hot path (the engine casts there).
+cast = op(_cast, "cast", structural=True)
 cast.defvjp(lambda g, out, x, dtype: cast(g, x.dtype))
 cast.defjvp(lambda t, out, x, dtype: cast(t, out.dtype))
 
@@ -789,6 +798,9 @@ def astype(x: Any, dtype: Any) -> Tensor:
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
         return cast(x, dtype)
+    if dtype.kind == "c":
+        raise TypeError(f"astype({dtype}): complex numbers are out of scope in tinygrad_mvc (no complex derivative "
+                        f"rules); keep the real and imaginary parts as two real Tensors")
     return _wrap(np.asarray(x.data if isinstance(x, Tensor) else x).astype(dtype))
 
 

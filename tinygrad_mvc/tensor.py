@@ -165,7 +165,10 @@ class Tensor:
         self.grad = None
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        """Set ``requires_grad`` on a leaf in place and return it."""
+        """Set ``requires_grad`` on a leaf in place and return it (a non-leaf keeps its graph, as in PyTorch)."""
+        if not flag and self._op is not None:
+            raise RuntimeError("requires_grad_(False) on a Tensor made by an op (not a leaf) would cut it from its "
+                               "graph; use t.detach() for a copy without gradient")
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: needs a floating dtype, got {self.data.dtype}")
         self.requires_grad = flag
