@@ -36,6 +36,8 @@ def test_a_complex_intermediate_is_refused_not_a_silently_wrong_gradient(f):
             f(needs_grad()).backward()
         with pytest.raises(TypeError, match="complex .* out of scope"):
             tg.grad(f)(X)
+        with pytest.raises(TypeError, match="complex .* out of scope"):
+            tg.jvp(f, (X,), (X,))  # forward mode: the tangent is complex
 
 
 def test_astype_complex_is_refused_not_a_dropped_graph():

@@ -563,18 +563,22 @@ sum_to = op(_sum_to, "sum_to", structural=True)
 sum_to.defvjp(lambda g, out, x, shape: broadcast_to(_align(g, out.ndim, x.ndim), _lead(g, out.ndim) + x.shape))
 sum_to.defjvp(lambda t, out, x, shape: _sum_to_batched(t, out.shape, x.ndim))
 
-def _cast(x: np.ndarray, dtype: Any) -> np.ndarray:
-    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":  # issue 15: never drop an imaginary part silently
-        raise TypeError(f"a complex value ({x.dtype}) reached a real Tensor of dtype {np.dtype(dtype)} (from a complex "
-                        f"constant such as 1j in the computation); complex numbers are out of scope in tinygrad_mvc: "
-                        f"work with the real and imaginary parts as real Tensors")
-    return x.astype(dtype, copy=False)
+cast_ = op(lambda x, dtype: x.astype(dtype, copy=False), "cast", structural=True)
 
 
-# Dtypes differ between a gradient and its input only off the hot path (the engine casts there).
-cast = op(_cast, "cast", structural=True)
-cast.defvjp(lambda g, out, x, dtype: cast(g, x.dtype))
-cast.defjvp(lambda t, out, x, dtype: cast(t, out.dtype))
+def cast(x: Any, dtype: Any) -> Tensor:
+    """``x`` in ``dtype`` (the engine's one cast of a gradient to its input's dtype); never drops an
+    imaginary part silently: a complex value reaching a real Tensor is refused (issue 15)."""
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if data.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        raise TypeError(f"a complex value ({data.dtype}) reached a derivative of a real Tensor ({np.dtype(dtype)}), "
+                        f"from a complex constant such as 1j in the computation; complex numbers are out of scope in "
+                        f"tinygrad_mvc: work with the real and imaginary parts as real Tensors")
+    return cast_(x, dtype)
+
+
+cast_.defvjp(lambda g, out, x, dtype: cast(g, x.dtype))
+cast_.defjvp(lambda t, out, x, dtype: cast(t, out.dtype))
 
 
 def _has_int_array(index: Any) -> bool:
