@@ -155,3 +155,12 @@ def test_module_zero_grad_takes_set_to_none():
     assert all(p.grad is not None and not np.any(p.grad.data) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_tensor_clip_takes_ndarrays_keyword_names():
+    x = needs_grad()
+    np.testing.assert_array_equal(x.clip(min=0.0, max=1.0).data, X.clip(min=0.0, max=1.0))
+    np.testing.assert_array_equal(x.clip(max=0.5).data, X.clip(max=0.5))
+    assert tg.grad(lambda t: t.clip(min=0.0).sum())(X).tolist() == [1.0, 1.0, 0.0]
+    with pytest.raises(TypeError, match="not both"):
+        x.clip(0.0, min=0.0)

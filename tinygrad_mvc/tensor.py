@@ -422,8 +422,11 @@ class Tensor:
     def abs(self) -> Tensor:
         return _ops.abs(self)
 
-    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
-        return _ops.clip(self, lo, hi)
+    def clip(self, lo: Any = None, hi: Any = None, *, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """``clip(lo, hi)``; ``min=``/``max=`` are ndarray.clip's (and torch.clamp's) names for them."""
+        if (min is not None and lo is not None) or (max is not None and hi is not None):
+            raise TypeError("clip: give lo or min= (and hi or max=), not both")
+        return _ops.clip(self, lo if min is None else min, hi if max is None else max)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
