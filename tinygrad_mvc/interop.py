@@ -8,6 +8,7 @@ one does: the graph is never dropped silently.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Any
 
 import numpy as np
@@ -85,10 +86,25 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         refuse_ufunc(ufunc)
         what = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         extra = " with keyword arguments" if kwargs else ""
-        raise TypeError(f"{what}{extra} is not differentiable in tinygrad_mvc; use the tg.* function "
-                        f"of the same name, or apply it to t.detach() if no gradient is needed")
+        twin = _twin(ufunc.__name__)
+        use = f"use tg.{twin}" if twin else "write it with tg.* ops"
+        raise TypeError(f"{what}{extra} is not differentiable in tinygrad_mvc; {use}, or apply it to t.detach() "
+                        f"if no gradient is needed")
     result = getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
     return _wrap(result) if isinstance(result, np.ndarray) and "out" not in kwargs else result
+
+
+def _twin(name: str) -> str | None:
+    """The tg function computing NumPy's ufunc ``name`` (``absolute`` -> ``abs``), if there is one."""
+    name = {"absolute": "abs", "true_divide": "div", "rint": "round"}.get(name, name)
+    return name if name in ops.TABLE and hasattr(sys.modules[__package__], name) else None
+
+
+def _np_name(func: Any) -> str:
+    """``np.linalg.svd`` for NumPy's ``svd``: the name a user typed."""
+    module = str(getattr(func, "__module__", "numpy")).split(".")
+    sub = next((m for m in module[1:] if not m.startswith("_")), None)
+    return f"np.{sub + '.' if sub else ''}{getattr(func, '__name__', repr(func))}"
 
 
 def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -102,7 +118,7 @@ def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     else:
         refuse_function(func, _needs_grad(args) or _needs_grad(kwargs))
         if _needs_grad(args) or _needs_grad(kwargs):
-            raise TypeError(f"np.{func.__name__} is not differentiable in tinygrad_mvc; use a tg.* function, "
+            raise TypeError(f"{_np_name(func)} is not differentiable in tinygrad_mvc; use a tg.* function, "
                             f"or apply it to t.detach() if no gradient is needed")
     return func(*_unwrap(args), **_unwrap(kwargs))
 
@@ -115,7 +131,11 @@ def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
 
 _SCOPE_TEXT = "out of scope in tinygrad_mvc (no derivative rules)"
 _FOREIGN = {"scipy.special": "scipy.special", "scipy.stats": "scipy.stats", "scipy.signal": "scipy.signal",
-            "scipy.fft": "FFT", "scipy.fftpack": "FFT", "numpy.fft": "FFT", "scipy.ndimage": "scipy.ndimage"}
+            "scipy.fft": "FFT", "scipy.fftpack": "FFT", "numpy.fft": "FFT", "scipy.ndimage": "scipy.ndimage",
+            "scipy.linalg": "scipy.linalg"}
+_FIXES = {"scipy.linalg": "use tg.linalg (inv, solve, det, slogdet, cholesky, eigh, norm) or tg ops"}
+# np.vectorize calls a Python function entry by entry on the plain data: the graph would be dropped too.
+_VECTORIZE = "numpy.lib"
 _CONVOLUTIONS = frozenset({"convolve", "correlate"})
 
 
@@ -144,6 +164,15 @@ def refuse_function(func: Any, needs_grad: bool) -> None:
                         f"sum of shifted products with tg ops, or apply it to t.detach() if no gradient is needed")
 
 
+def _wrapped_foreign(frame: Any) -> tuple[str, str] | None:
+    """``(subpackage, name)`` of an out-of-scope SciPy function held by a wrapper's frame (its closure), if any."""
+    for value in frame.f_locals.values():
+        top = ".".join(str(getattr(value, "__module__", "")).split(".")[:2])
+        if callable(value) and top in _FOREIGN:
+            return top, getattr(value, "__qualname__", getattr(value, "__name__", "?"))
+    return None
+
+
 def refuse_foreign_caller(frame: Any) -> None:
     """Called by ``Tensor.__array__`` for a Tensor that requires grad: refuse if scipy.special/stats/signal or
     an FFT converts it (they would return plain arrays and drop the graph silently).
@@ -159,8 +188,14 @@ def refuse_foreign_caller(frame: Any) -> None:
         if not module.startswith(("scipy.", "numpy.")):
             break
         top = ".".join(module.split(".")[:2])
-        if top in _FOREIGN:
-            name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+        name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+        if top == _VECTORIZE and name.startswith("vectorize."):
+            found = public = ("np", "vectorize")
+        elif top == "scipy._lib":  # a decorator's wrapper (scipy.linalg's batching): name the function it wraps
+            wrapped = _wrapped_foreign(frame)
+            if wrapped is not None:
+                found = public = wrapped
+        elif top in _FOREIGN:
             found = (top, name)
             if not any(part.startswith("_") for part in name.split(".")):
                 public = found  # name the outermost public function, not a dispatcher around it
@@ -169,9 +204,14 @@ def refuse_foreign_caller(frame: Any) -> None:
         return
     top, name = public or found
     function = f"{top}.{name}"
+    if top == "np":
+        raise TypeError("np.vectorize on a Tensor that requires grad: it calls the function on plain NumPy values "
+                        "and would drop the gradient; call the function on the Tensor itself (tg ops are "
+                        "elementwise), or apply it to t.detach() if no gradient is needed")
     subject = _FOREIGN[top] if _FOREIGN[top] == "FFT" else top
+    fix = _FIXES.get(top, "write it with tg.* ops")
     raise TypeError(f"{function} on a Tensor that requires grad: {subject} is {_SCOPE_TEXT}; it would return plain "
-                    f"NumPy values and drop the gradient. Write it with tg.* ops, or apply it to t.detach() if no "
+                    f"NumPy values and drop the gradient. {fix[0].upper() + fix[1:]}, or apply it to t.detach() if no "
                     f"gradient is needed")
 
 
@@ -377,7 +417,38 @@ def _ravel(a: Any, order: str = "C") -> Tensor:
     return ops.ravel(a)
 
 
+def _constant_like(a: Any, value: Any, dtype: Any, shape: Any) -> Tensor:
+    """What ``np.zeros_like`` and its kin give: a constant Tensor (it does not depend on ``a``'s values, so no
+    gradient), of ``a``'s dtype as in NumPy unless ``dtype`` says otherwise; ``shape`` replaces ``a``'s shape."""
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise TypeError("np.full_like: fill_value is a Tensor that requires grad, and the result would not "
+                            "depend on it; use tg.ones_like(a) * fill_value")
+        value = value.data
+    data = np.asarray(a.data if isinstance(a, Tensor) else a)
+    target = data.shape if shape is None else (tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
+    kind = np.dtype(dtype if dtype is not None else data.dtype)
+    return Tensor(np.full(target, value, dtype=kind), dtype=kind)
+
+
+def _zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
+                device: Any = None) -> Tensor:
+    return _constant_like(a, 0, dtype, shape)
+
+
+def _ones_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
+               device: Any = None) -> Tensor:
+    return _constant_like(a, 1, dtype, shape)
+
+
+def _full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None,
+               *, device: Any = None) -> Tensor:
+    return _constant_like(a, fill_value, dtype, shape)
+
+
 _ADAPTERS: dict[str, Any] = {
+    "zeros_like": _zeros_like, "ones_like": _ones_like, "full_like": _full_like,
+    "fliplr": lambda m: ops.flip(m, 1), "flipud": lambda m: ops.flip(m, 0),
     "sum": _sum, "prod": _prod, "mean": _mean,
     "max": _extreme("max", ops.max, ops.maximum), "amax": _extreme("amax", ops.max, ops.maximum),
     "min": _extreme("min", ops.min, ops.minimum), "amin": _extreme("amin", ops.min, ops.minimum),

@@ -723,8 +723,9 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Ten
     if ord is None or ord == "fro":
         return _norm(x, p=2, axis=axes, keepdims=keepdims)
     if isinstance(ord, str) or ord not in _MATRIX_ORDS:
-        raise ValueError(f"tg.linalg.norm: the matrix norm ord={ord!r} needs singular values, which tinygrad_mvc "
-                         f"does not compute; use ord='fro', 1, -1, inf or -inf")
+        why = ("needs singular values, which tinygrad_mvc does not compute" if ord in (2, -2, "nuc")
+               else "is not a matrix norm (NumPy's are 'fro', 'nuc', 1, -1, 2, -2, inf, -inf)")
+        raise ValueError(f"tg.linalg.norm: ord={ord!r} {why}; use ord='fro', 1, -1, inf or -inf")
     summed, over = (row, col) if abs(ord) == 1 else (col, row)  # 1: column sums; inf: row sums
     sums = ops.sum(ops.abs(x), axis=summed, keepdims=True)
     pick = ops.max if ord > 0 else ops.min
@@ -767,6 +768,7 @@ def _np_trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: An
 INTEROP_FUNCTIONS: dict[Any, Any] = {
     np.linalg.inv: inv, np.linalg.solve: solve, np.linalg.det: det, np.linalg.slogdet: slogdet,
     np.linalg.cholesky: cholesky, np.linalg.eigh: eigh, np.linalg.norm: norm,
+    np.linalg.eigvalsh: lambda a, UPLO="L": eigh(a, UPLO=UPLO).eigenvalues,  # noqa: N803  (NumPy's name)
     np.einsum: _np_einsum, np.dot: _np_dot, np.inner: inner, np.outer: _np_outer, np.tensordot: tensordot,
     np.trace: _np_trace, np.diag: diag, np.diagonal: diagonal, np.tril: tril, np.triu: triu,
 }

@@ -84,10 +84,16 @@ class Module:
         """Every parameter once, in the order of :meth:`named_parameters`."""
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of every parameter (``.grad = None``)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of every parameter: ``.grad = None``, or zeros with ``set_to_none=False``
+        (PyTorch's option)."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            elif p.grad.requires_grad:  # a gradient made with create_graph: replaced, not changed in place
+                p.grad = Tensor(np.zeros_like(p.grad.data))
+            else:
+                p.grad.zero_()
 
     def num_parameters(self) -> int:
         """The number of scalar parameters."""

@@ -563,9 +563,22 @@ sum_to = op(_sum_to, "sum_to", structural=True)
 sum_to.defvjp(lambda g, out, x, shape: broadcast_to(_align(g, out.ndim, x.ndim), _lead(g, out.ndim) + x.shape))
 sum_to.defjvp(lambda t, out, x, shape: _sum_to_batched(t, out.shape, x.ndim))
 
-cast = op(lambda x, dtype: x.astype(dtype, copy=False), "cast", structural=True)
-cast.defvjp(lambda g, out, x, dtype: cast(g, x.dtype))
-cast.defjvp(lambda t, out, x, dtype: cast(t, out.dtype))
+cast_ = op(lambda x, dtype: x.astype(dtype, copy=False), "cast", structural=True)
+
+
+def cast(x: Any, dtype: Any) -> Tensor:
+    """``x`` in ``dtype`` (the engine's one cast of a gradient to its input's dtype); never drops an
+    imaginary part silently: a complex value reaching a real Tensor is refused (issue 15)."""
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if data.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        raise TypeError(f"a complex value ({data.dtype}) reached a derivative of a real Tensor ({np.dtype(dtype)}), "
+                        f"from a complex constant such as 1j in the computation; complex numbers are out of scope in "
+                        f"tinygrad_mvc: work with the real and imaginary parts as real Tensors")
+    return cast_(x, dtype)
+
+
+cast_.defvjp(lambda g, out, x, dtype: cast(g, x.dtype))
+cast_.defjvp(lambda t, out, x, dtype: cast(t, out.dtype))
 
 
 def _has_int_array(index: Any) -> bool:
@@ -789,6 +802,9 @@ def astype(x: Any, dtype: Any) -> Tensor:
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
         return cast(x, dtype)
+    if dtype.kind == "c":
+        raise TypeError(f"astype({dtype}): complex numbers are out of scope in tinygrad_mvc (no complex derivative "
+                        f"rules); keep the real and imaginary parts as two real Tensors")
     return _wrap(np.asarray(x.data if isinstance(x, Tensor) else x).astype(dtype))
 
 

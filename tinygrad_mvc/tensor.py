@@ -165,7 +165,10 @@ class Tensor:
         self.grad = None
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        """Set ``requires_grad`` on a leaf in place and return it."""
+        """Set ``requires_grad`` on a leaf in place and return it (a non-leaf keeps its graph, as in PyTorch)."""
+        if not flag and self._op is not None:
+            raise RuntimeError("requires_grad_(False) on a Tensor made by an op (not a leaf) would cut it from its "
+                               "graph; use t.detach() for a copy without gradient")
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: needs a floating dtype, got {self.data.dtype}")
         self.requires_grad = flag
@@ -419,8 +422,11 @@ class Tensor:
     def abs(self) -> Tensor:
         return _ops.abs(self)
 
-    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
-        return _ops.clip(self, lo, hi)
+    def clip(self, lo: Any = None, hi: Any = None, *, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """``clip(lo, hi)``; ``min=``/``max=`` are ndarray.clip's (and torch.clamp's) names for them."""
+        if (min is not None and lo is not None) or (max is not None and hi is not None):
+            raise TypeError("clip: give lo or min= (and hi or max=), not both")
+        return _ops.clip(self, lo if min is None else min, hi if max is None else max)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
