@@ -114,7 +114,7 @@ def test_like_constructors_take_shape_and_float_dtype_from_tensors_and_arrays():
 
 
 def test_cat_is_concatenate():
-    assert tg.cat is tg.concatenate
+    assert tg.cat([tg.ones(1, requires_grad=True), tg.zeros(2)]).op == "concatenate"  # PyTorch's name, the same op
     a, b = tg.tensor([1.0], requires_grad=True), tg.tensor([2.0, 3.0], requires_grad=True)
     (tg.cat([a, b]) * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
     assert a.grad.tolist() == [1.0] and b.grad.tolist() == [2.0, 3.0]
@@ -307,3 +307,59 @@ def test_a_scheduled_training_run_with_param_groups_reaches_the_minimum():
         sched.step()
     np.testing.assert_allclose(w.data, [1.0, 1.0], atol=1e-4)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-15)
+
+
+# ----------------------------------------------------------------------------- more PyTorch optimizer words
+
+def test_zero_grad_set_to_none_false_leaves_zeros_and_none_stays_none():
+    w, b = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0], requires_grad=True)
+    opt = tg.optim.SGD([w, b], lr=0.1)
+    (w * w).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is not None and w.grad.tolist() == [0.0, 0.0] and b.grad is None
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_add_param_group_trains_the_new_group_with_its_own_lr_and_fresh_state():
+    w, b = tg.tensor([1.0], requires_grad=True), tg.tensor([1.0], requires_grad=True)
+    opt = tg.optim.Adam([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.step()
+    opt.add_param_group({"params": b, "lr": 0.5})
+    opt.zero_grad()
+    (w * w + b * b).sum().backward()
+    opt.step()
+    # b's first Adam step is -lr·sign(g) (bias-corrected m/√v = 1): its own lr and fresh moments
+    assert b.item() == pytest.approx(1.0 - 0.5, rel=1e-6)
+    with pytest.raises(ValueError, match="no new parameters"):
+        opt.add_param_group({"params": [w]})
+
+
+def test_state_dict_round_trip_resumes_exactly():
+    def run(steps, opt_from=None):
+        w = tg.tensor([1.0, -2.0], requires_grad=True)
+        opt = tg.optim.SGD([w], lr=0.1, momentum=0.9)
+        if opt_from is not None:
+            w.data[...] = opt_from[0]
+            opt.load_state_dict(opt_from[1])
+        for _ in range(steps):
+            opt.zero_grad()
+            (w ** 4).sum().backward()
+            opt.step()
+        return w, opt
+
+    w_all, _ = run(6)
+    w_half, opt_half = run(3)
+    w_resumed, _ = run(3, (w_half.data.copy(), opt_half.state_dict()))
+    assert w_resumed.tolist() == w_all.tolist()  # bit for bit: the momentum buffers came along
+    other = tg.optim.SGD([tg.tensor([0.0, 0.0, 0.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="shape"):
+        other.load_state_dict(opt_half.state_dict())
+
+
+def test_cat_takes_pytorchs_dim():
+    a, b = tg.ones((2, 1)), tg.zeros((2, 2))
+    assert tg.cat([a, b], dim=1).shape == (2, 3) and tg.cat([a, a]).shape == (4, 1)
+    with pytest.raises(TypeError, match="disagree"):
+        tg.cat([a, b], dim=1, axis=0)

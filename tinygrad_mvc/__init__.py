@@ -122,7 +122,16 @@ from .transforms import grad, hessian, hvp, jacobian, jvp, linearize, value_and_
 from . import lr_scheduler, pytree  # tg.optim.lr_scheduler is the same module
 from .creation import full_like, ones_like, randn_like, zeros_like
 
-cat = concatenate  # PyTorch's name
+
+def cat(tensors: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """PyTorch's name for :func:`concatenate`; takes PyTorch's ``dim`` or NumPy's ``axis`` (default 0).
+
+    >>> cat([ones(2), zeros(1)], dim=0).tolist()
+    [1.0, 1.0, 0.0]
+    """
+    if dim is not None and axis is not None and dim != axis:
+        raise TypeError(f"cat: dim={dim} and axis={axis} disagree; give one of them")
+    return concatenate(tensors, axis=0 if dim is None and axis is None else (dim if dim is not None else axis))
 _VOCABULARY_15 = ["zeros_like", "ones_like", "full_like", "randn_like", "cat"]
 # ----- end of issue 15 -----
 

@@ -122,10 +122,76 @@ class Optimizer:
             lines += [f"    {key}: {group[key]!r}" for key in sorted(group) if key != "params"]
         return "\n".join(lines + [")"])
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``.grad = None``), ready for the next ``backward``."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient, ready for the next ``backward``: ``.grad = None``, or with
+        ``set_to_none=False`` a gradient of zeros (PyTorch's two choices)."""
         for p in self.params:
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor(np.zeros_like(p.data))
+
+    # Per-parameter state, as lists parallel to ``self.params`` (SGD's momentum buffers, Adam's moments):
+    # named here so that add_param_group, state_dict and load_state_dict treat every optimizer alike.
+    _STATE: tuple[str, ...] = ()
+
+    def _fresh_state(self, key: str, p: Tensor) -> Any:
+        return None
+
+    def add_param_group(self, group: Mapping[str, Any]) -> None:
+        """Add a group of parameters with its own settings (PyTorch's name), e.g. when unfreezing a layer.
+
+        >>> import tinygrad_mvc as tg
+        >>> w, b = tg.zeros(2, requires_grad=True), tg.zeros(1, requires_grad=True)
+        >>> opt = tg.optim.SGD([w], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01}); [g["lr"] for g in opt.param_groups]
+        [0.1, 0.01]
+        """
+        name = type(self).__name__
+        if not isinstance(group, Mapping) or "params" not in group:
+            raise TypeError(f"{name}.add_param_group: the group must be a dict with 'params', "
+                            f"got {type(group).__name__}")
+        params = group["params"]
+        spec = dict(group, params=[params] if isinstance(params, Tensor) else params)
+        before = len(self.params)
+        seen = {id(p) for p in self.params}
+        new = self._new_group(name, len(self.param_groups), spec, seen)
+        if not new["params"]:
+            raise ValueError(f"{name}.add_param_group: no new parameters (each tensor may be in one group only)")
+        self.param_groups.append(new)
+        for key in self._STATE:
+            getattr(self, key).extend(self._fresh_state(key, p) for p in self.params[before:])
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as plain data: the settings of each group (parameters by index) and the
+        per-parameter state (copies). ``load_state_dict`` of it resumes training exactly."""
+        index = {id(p): i for i, p in enumerate(self.params)}
+        groups = [dict({k: v for k, v in g.items() if k != "params"}, params=[index[id(p)] for p in g["params"]])
+                  for g in self.param_groups]
+        state = {key: [None if v is None else np.array(v) if isinstance(v, np.ndarray) else v
+                       for v in getattr(self, key)] for key in self._STATE}
+        return {"param_groups": groups, "state": state, "step_count": self.step_count}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned, for an optimizer built over the same parameters."""
+        name = type(self).__name__
+        groups = state_dict["param_groups"]
+        if [len(g["params"]) for g in groups] != [len(g["params"]) for g in self.param_groups]:
+            raise ValueError(f"{name}.load_state_dict: the saved groups hold "
+                             f"{[len(g['params']) for g in groups]} parameters, this optimizer's "
+                             f"{[len(g['params']) for g in self.param_groups]}; build it over the same parameters")
+        for key, values in state_dict["state"].items():
+            if key not in self._STATE or len(values) != len(self.params):
+                raise ValueError(f"{name}.load_state_dict: state {key!r} does not fit this optimizer")
+            for p, v in zip(self.params, values):
+                if isinstance(v, np.ndarray) and v.shape != p.data.shape:
+                    raise ValueError(f"{name}.load_state_dict: state {key!r} has shape {v.shape} for a parameter "
+                                     f"of shape {p.data.shape}")
+        for group, saved in zip(self.param_groups, groups):
+            group.update((k, v) for k, v in saved.items() if k != "params")
+        for key, values in state_dict["state"].items():
+            setattr(self, key, [np.array(v) if isinstance(v, np.ndarray) else v for v in values])
+        self.step_count = state_dict.get("step_count", self.step_count)
 
     def _grads(self) -> list[np.ndarray | None]:
         """Each parameter's gradient array (None where it has none); a gradient of the wrong shape is an error."""
@@ -214,6 +280,8 @@ class SGD(Optimizer):
     -0.9
     """
 
+    _STATE = ("buffers",)
+
     def __init__(self, params: Params, lr: float | None = None, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr=lr, momentum=momentum, nesterov=bool(nesterov), weight_decay=weight_decay)
@@ -270,6 +338,11 @@ class Adam(Optimizer):
     >>> (w * w).sum().backward(); opt.step(); w   # the first step moves every entry by lr
     Tensor([ 0.9, -0.9], requires_grad=True)
     """
+
+    _STATE = ("m", "v", "counts")
+
+    def _fresh_state(self, key: str, p: Tensor) -> Any:
+        return 0 if key == "counts" else np.zeros_like(p.data)
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
