@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, ops, pytree
+from . import engine, ops, pytree, sparsity
 from .forward import push_forward
 from .tensor import Tensor, _wrap
 
@@ -515,20 +515,49 @@ def _join(parts: list[Tensor]) -> Tensor:
     return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=0)
 
 
-def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0, sparsity: Any = None) -> Callable[..., Any]:
     """The Hessian of a scalar ``f``, of shape ``in.shape + in.shape``, by forward mode over reverse mode.
 
     The gradient's graph is recorded once, then the n input basis vectors are pushed forward through
     it as one batch: about the cost of n Hessian-vector products done at array speed, with no Python
     loop over n. A tuple ``argnums`` gives the blocks ``H[i][j] = ∂²f / ∂args[i] ∂args[j]``.
 
+    ``sparsity="auto"`` reads the Hessian's sparsity pattern from the recorded graph (which input
+    entries meet in a non-linear op, :mod:`.sparsity`), colours the columns so that columns with no
+    common nonzero row share one Hessian-vector product, and fills the same dense array from those
+    few products (3 for a tridiagonal Hessian, whatever n). A pattern too dense to pay gives the
+    dense Hessian. ``sparsity`` may instead be a boolean array of shape ``(n, n)`` or
+    ``in.shape + in.shape``, True where the Hessian may be nonzero (entries outside it come back as
+    0). Sparsity applies to one array argument (an int ``argnums``); a container or a Tensor argument
+    takes the dense path.
+
     >>> import tinygrad_mvc as tg
     >>> tg.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0]))
     array([[6., 2.],
            [2., 0.]])
+    >>> tg.hessian(lambda x: (x[1:] * x[:-1] ** 2).sum(), sparsity="auto")(np.array([1.0, 2.0, 3.0]))
+    array([[4., 2., 0.],
+           [2., 6., 4.],
+           [0., 4., 0.]])
     """
+    auto = isinstance(sparsity, str)
+    if auto and sparsity != "auto":
+        raise ValueError(f"hessian: sparsity must be None, 'auto' or a boolean pattern array, got {sparsity!r}")
     if isinstance(argnums, (int, np.integer)):
-        return jacobian(grad(f, argnums), argnums, mode="fwd")
+        dense = jacobian(grad(f, argnums), argnums, mode="fwd")
+        if sparsity is None:
+            return dense
+        pattern = None if auto else np.asarray(sparsity, dtype=bool)
+
+        @functools.wraps(f)
+        def sparse_hessian_f(*args: Any, **kwargs: Any) -> Any:
+            h = _sparse_hessian(f, argnums, pattern, args, kwargs)
+            return dense(*args, **kwargs) if h is None else h
+
+        return sparse_hessian_f
+    if sparsity is not None:
+        raise ValueError(f"hessian: sparsity= needs one argument (an int argnums), got argnums={argnums!r}; "
+                         f"differentiate one argument, or drop sparsity=")
     nums = tuple(argnums)
 
     @functools.wraps(f)
@@ -538,6 +567,34 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
                      for i in range(len(nums)))
 
     return hessian_blocks
+
+
+def _sparse_hessian(f: Callable[..., Any], argnums: int, pattern: np.ndarray | None, args: Sequence[Any],
+                    kwargs: dict[str, Any]) -> Any:
+    """The Hessian from a few Hessian-vector products along coloured columns; None to take the dense path."""
+    nums = _argnums("hessian", argnums, len(args))
+    if isinstance(args[nums[0]], (*_CONTAINERS, Tensor)):
+        return None
+    call = _prepare("hessian", args, nums)
+    x = call.inputs[0]
+    n = x.data.size
+    if pattern is not None and pattern.shape not in ((n, n), x.data.shape * 2):
+        raise ValueError(f"hessian: the sparsity pattern has shape {pattern.shape} but the argument has shape "
+                         f"{x.data.shape}; give a boolean array of shape {(n, n)} or {x.data.shape * 2}")
+    out = _trace("hessian", f, call, kwargs, real=True)
+    if call.tensor_mode or out.data.size != 1 or n == 0:
+        return None  # the dense path gives Tensors, or the error for a non-scalar output
+    pairs = sparsity.hessian_pattern(out, x) if pattern is None else sparsity.pattern_pairs(pattern, n)
+    if pairs is None:
+        return None
+    rows, cols = pairs
+    colours = sparsity.colour(rows, cols, n)
+    g = engine.gradients(out, [x], create_graph=True)[0]
+    tangents = sparsity.seeds(colours, x.data.dtype)
+    products = [push_forward(g, [x], [tangents[a:b].reshape((b - a,) + x.data.shape)], batch_ndim=1).data
+                for a, b in _chunks(len(tangents), n)]
+    products = (products[0] if len(products) == 1 else np.concatenate(products)).reshape(len(tangents), n)
+    return sparsity.recover(products, rows, cols, colours).reshape(x.data.shape * 2)
 
 
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
