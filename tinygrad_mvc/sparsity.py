@@ -26,14 +26,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["hessian_pattern", "pattern_pairs", "colour", "recover", "DENSE_FRACTION"]
+__all__ = ["hessian_pattern", "pattern_pairs", "colour", "seeds", "recover", "PatternCache", "DENSE_FRACTION"]
 
 DENSE_FRACTION = 0.25
 """A pattern with more than this fraction of the n² entries is called dense: the dense Hessian is then used."""
@@ -60,8 +60,16 @@ class _Dep:
         return np.bincount(self.rows, minlength=self.size)
 
 
+def _sorted_unique(key: np.ndarray) -> np.ndarray:
+    """np.unique for int64 keys by one sort (NumPy 2's np.unique hashes first, several times slower here)."""
+    key = np.sort(key)
+    if key.size > 1:
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    return key
+
+
 def _unique(rows: np.ndarray, cols: np.ndarray, size: int, n: int) -> _Dep:
-    key = np.unique(rows * n + cols)
+    key = _sorted_unique(rows * n + cols)
     return _Dep(key // n, key % n, size)
 
 
@@ -120,7 +128,7 @@ class _Pairs:
             self.parts.append(p * self.n + q)
             self.count += p.size
             if self.count > self.limit:
-                key = np.unique(np.concatenate(self.parts))
+                key = _sorted_unique(np.concatenate(self.parts))
                 if key.size > self.n * self.n * DENSE_FRACTION:
                     raise _Dense
                 self.parts, self.count = [key], key.size
@@ -131,7 +139,7 @@ class _Pairs:
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         n = self.n
         key = np.concatenate(self.parts) if self.parts else _EMPTY
-        key = np.unique(np.concatenate((key, (key % n) * n + key // n)))  # symmetric
+        key = _sorted_unique(np.concatenate((key, (key % n) * n + key // n)))  # symmetric
         if key.size > n * n * DENSE_FRACTION:
             raise _Dense
         return key // n, key % n
@@ -292,7 +300,7 @@ def _matmul(node: Tensor, ins: list[tuple[Any, _Dep | None]], pairs: _Pairs, n: 
 
 def _opaque(node: Tensor, ins: list[tuple[Any, _Dep | None]], pairs: _Pairs, n: int) -> _Dep:
     """Every output entry depends on every input entry, and all of them meet."""
-    cols = np.unique(np.concatenate([d.cols for _, d in ins if d is not None]))
+    cols = _sorted_unique(np.concatenate([d.cols for _, d in ins if d is not None]))
     size = node.data.size
     if cols.size * max(cols.size, size) > pairs.limit:
         raise _Dense
@@ -325,19 +333,24 @@ def _node_dep(node: Tensor, ins: list[tuple[Any, _Dep | None]], pairs: _Pairs, n
     raise _Opaque
 
 
-def hessian_pattern(output: Tensor, x: Tensor) -> tuple[np.ndarray, np.ndarray] | None:
+def hessian_pattern(output: Tensor, xs: Sequence[Tensor], nodes: list[Tensor] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
     """The (row, col) pairs where ∂²output/∂x∂x can be nonzero, from the recorded graph; None when dense.
 
-    ``output`` is a scalar Tensor recorded from the input tensor ``x``. The pairs are symmetric and
-    cover every structural nonzero (a superset: see the module's docstring). None means the pattern
-    would hold more than ``DENSE_FRACTION`` of the entries, so a dense Hessian costs no more.
+    ``output`` is a scalar Tensor recorded from the input tensors ``xs``, whose entries are numbered
+    one after the other (x = their flattened concatenation). The pairs are symmetric and cover every
+    structural nonzero (a superset: see the module's docstring). None means the pattern would hold
+    more than ``DENSE_FRACTION`` of the entries, so a dense Hessian costs no more.
     """
-    n = x.data.size
-    deps: dict[int, _Dep] = {id(x): _Dep(np.arange(n), np.arange(n), n)}
+    deps: dict[int, _Dep] = {}
+    n = 0
+    for x in xs:
+        size = x.data.size
+        deps[id(x)] = _Dep(np.arange(size), np.arange(n, n + size), size)
+        n += size
     pairs = _Pairs(n)
-    floor = getattr(x, "_seq", 0)
     try:
-        for node in _nodes(output, x, floor):
+        for node in _nodes(output, xs) if nodes is None else nodes:
             ins = [(a, deps.get(id(a))) if isinstance(a, Tensor) else (a, None) for a in node._inputs]
             if all(d is None for _, d in ins):
                 continue
@@ -352,17 +365,87 @@ def hessian_pattern(output: Tensor, x: Tensor) -> tuple[np.ndarray, np.ndarray] 
         return None
 
 
-def _nodes(output: Tensor, x: Tensor, floor: int) -> list[Tensor]:
-    """The recorded nodes between ``x`` and ``output``, in creation order."""
+def _nodes(output: Tensor, xs: Sequence[Tensor]) -> list[Tensor]:
+    """The recorded nodes between the inputs ``xs`` and ``output``, in creation order."""
+    floor = min(getattr(x, "_seq", 0) for x in xs)
+    stop = {id(x) for x in xs}
     found: dict[int, Tensor] = {}
-    todo = [output] if output._op is not None and output is not x else []
+    todo = [output] if output._op is not None and id(output) not in stop else []
     while todo:
         node = todo.pop()
         found[id(node)] = node
         for a in node._inputs or ():
-            if isinstance(a, Tensor) and a._op is not None and a is not x and id(a) not in found and a._seq > floor:
+            if (isinstance(a, Tensor) and a._op is not None and id(a) not in stop and id(a) not in found
+                    and a._seq > floor):
                 todo.append(a)
     return sorted(found.values(), key=lambda t: t._seq)
+
+
+def _frozen(v: Any) -> Any:
+    """A hashable stand-in for an op's option (slices, arrays and lists included), equal when the option is."""
+    if isinstance(v, np.ndarray):
+        return ("array", v.shape, v.dtype.str, v.tobytes())
+    if isinstance(v, slice):
+        return ("slice", v.start, v.stop, v.step)
+    if isinstance(v, (tuple, list)):
+        return (type(v).__name__, *map(_frozen, v))
+    if isinstance(v, dict):
+        return ("dict", *((k, _frozen(w)) for k, w in sorted(v.items())))
+    try:
+        hash(v)
+    except TypeError:
+        return ("repr", repr(v))
+    return v
+
+
+def _signature(nodes: list[Tensor], xs: Sequence[Tensor]) -> tuple[Any, ...]:
+    """Everything :func:`hessian_pattern` reads from the graph: equal signatures have equal patterns.
+
+    Per node: its op, and per input either the number of the node it is (input k is -1 - k) or,
+    for a constant, its shape; options (indices, axes, shapes) of ops that are not elementwise.
+    """
+    where = {id(x): -1 - k for k, x in enumerate(xs)}
+    parts: list[Any] = [tuple(x.data.shape for x in xs)]
+    for k, node in enumerate(nodes):
+        where[id(node)] = k
+        op = node._op
+        ins = tuple(where.get(id(a), ("const", a.data.shape)) if isinstance(a, Tensor)
+                    else (None if op.elementwise else _frozen(a)) for a in node._inputs)
+        parts.append((op, node.data.shape, ins, None if op.elementwise else _frozen(node._kwargs)))
+    return tuple(parts)
+
+
+class PatternCache:
+    """Patterns and colourings of recently seen graphs, keyed by :func:`_signature` (a few entries)."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.entries: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
+
+    def colouring(self, output: Tensor, xs: Sequence[Tensor]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(rows, cols, colours)`` of the graph's Hessian pattern in ``xs``; None when it is dense."""
+        nodes = _nodes(output, xs)
+        try:
+            key = _signature(nodes, xs)
+            hash(key)
+        except TypeError:  # an option that cannot be compared: no caching
+            key = None
+        if key is not None and key in self.entries:
+            return self.entries[key]
+        pairs = hessian_pattern(output, xs, nodes)
+        found = None if pairs is None else (*pairs, colour(*pairs, sum(x.data.size for x in xs)))
+        if key is not None:
+            if len(self.entries) >= self.size:
+                del self.entries[next(iter(self.entries))]
+            self.entries[key] = found
+        return found
+
+    def given(self, pattern: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(rows, cols, colours)`` of an explicit boolean pattern, coloured once."""
+        if n not in self.entries:
+            rows, cols = pattern_pairs(pattern, n)
+            self.entries[n] = (rows, cols, colour(rows, cols, n))
+        return self.entries[n]
 
 
 # ----------------------------------------------------------------------------- colouring and recovery

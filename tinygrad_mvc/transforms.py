@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, ops, pytree, sparsity
+from . import engine, ops, pytree
+from . import sparsity as sparsity_
 from .forward import push_forward
 from .tensor import Tensor, _wrap
 
@@ -548,10 +549,11 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0, sparsity: Any = None) -
         if sparsity is None:
             return dense
         pattern = None if auto else np.asarray(sparsity, dtype=bool)
+        cache = sparsity_.PatternCache()  # the graph's pattern and colouring, reused while the graph is alike
 
         @functools.wraps(f)
         def sparse_hessian_f(*args: Any, **kwargs: Any) -> Any:
-            h = _sparse_hessian(f, argnums, pattern, args, kwargs)
+            h = _sparse_hessian(f, argnums, pattern, cache, args, kwargs)
             return dense(*args, **kwargs) if h is None else h
 
         return sparse_hessian_f
@@ -569,8 +571,8 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0, sparsity: Any = None) -
     return hessian_blocks
 
 
-def _sparse_hessian(f: Callable[..., Any], argnums: int, pattern: np.ndarray | None, args: Sequence[Any],
-                    kwargs: dict[str, Any]) -> Any:
+def _sparse_hessian(f: Callable[..., Any], argnums: int, pattern: np.ndarray | None,
+                    cache: sparsity_.PatternCache, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     """The Hessian from a few Hessian-vector products along coloured columns; None to take the dense path."""
     nums = _argnums("hessian", argnums, len(args))
     if isinstance(args[nums[0]], (*_CONTAINERS, Tensor)):
@@ -584,17 +586,16 @@ def _sparse_hessian(f: Callable[..., Any], argnums: int, pattern: np.ndarray | N
     out = _trace("hessian", f, call, kwargs, real=True)
     if call.tensor_mode or out.data.size != 1 or n == 0:
         return None  # the dense path gives Tensors, or the error for a non-scalar output
-    pairs = sparsity.hessian_pattern(out, x) if pattern is None else sparsity.pattern_pairs(pattern, n)
-    if pairs is None:
+    found = cache.colouring(out, [x]) if pattern is None else cache.given(pattern, n)
+    if found is None:
         return None
-    rows, cols = pairs
-    colours = sparsity.colour(rows, cols, n)
+    rows, cols, colours = found
     g = engine.gradients(out, [x], create_graph=True)[0]
-    tangents = sparsity.seeds(colours, x.data.dtype)
+    tangents = sparsity_.seeds(colours, x.data.dtype)
     products = [push_forward(g, [x], [tangents[a:b].reshape((b - a,) + x.data.shape)], batch_ndim=1).data
                 for a, b in _chunks(len(tangents), n)]
     products = (products[0] if len(products) == 1 else np.concatenate(products)).reshape(len(tangents), n)
-    return sparsity.recover(products, rows, cols, colours).reshape(x.data.shape * 2)
+    return sparsity_.recover(products, rows, cols, colours).reshape(x.data.shape * 2)
 
 
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
