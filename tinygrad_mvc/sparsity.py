@@ -35,8 +35,9 @@ from .tensor import Tensor
 
 __all__ = ["hessian_pattern", "pattern_pairs", "colour", "seeds", "recover", "PatternCache", "DENSE_FRACTION"]
 
-DENSE_FRACTION = 0.25
-"""A pattern with more than this fraction of the n² entries is called dense: the dense Hessian is then used."""
+DENSE_FRACTION = 0.5
+"""A pattern with more than this fraction of the n² entries is called dense: the dense Hessian is then used
+(so is a pattern that needs as many colours as there are columns)."""
 
 
 class _Dense(Exception):
@@ -433,7 +434,10 @@ class PatternCache:
         if key is not None and key in self.entries:
             return self.entries[key]
         pairs = hessian_pattern(output, xs, nodes)
-        found = None if pairs is None else (*pairs, colour(*pairs, sum(x.data.size for x in xs)))
+        n = sum(x.data.size for x in xs)
+        found = None if pairs is None else (*pairs, colour(*pairs, n))
+        if found is not None and found[2].size and found[2].max() + 1 >= n:
+            found = None  # one product per column: no saving
         if key is not None:
             if len(self.entries) >= self.size:
                 del self.entries[next(iter(self.entries))]
