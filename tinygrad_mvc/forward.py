@@ -71,7 +71,7 @@ def push_forward(output: Tensor, inputs: Sequence[Tensor], tangents: Sequence[An
             if t is None:
                 continue
             data, nd = t.data, node.data
-            if data.shape[batch_ndim:] != nd.shape or data.shape[:batch_ndim] != batch:
+            if data.shape != (batch + nd.shape if batch_ndim else nd.shape):
                 t = ops.broadcast_to(t, batch + nd.shape)  # a rule may return a broadcastable tangent
             if t.data.dtype != nd.dtype and nd.dtype.kind == "f":
                 t = ops.cast(t, nd.dtype)
@@ -116,8 +116,10 @@ def _node_tangent(node: Tensor, known: dict[int, Tensor], nb: int,
     """The sum over the node's inputs of each input's tangent pushed through the op's JVP rule."""
     op, args, kwargs = node._op, node._inputs, node._kwargs
     total = None
-    for i, a in enumerate(args):
-        t = known.get(id(a)) if isinstance(a, Tensor) else None
+    i = -1
+    for a in args:
+        i += 1
+        t = known.get(id(a))  # keys are ids of tensors: a constant argument is never found
         if t is None:
             continue
         rule = rules.get((op, i), _MISSING)

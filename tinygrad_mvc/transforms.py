@@ -612,4 +612,12 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
         return jvp(grad(f), (x,), (v,))[1]  # the tangent pass checks v's structure and shapes, leaf by leaf
     if (v.shape if isinstance(v, Tensor) else np.shape(v)) != (x.shape if isinstance(x, Tensor) else np.shape(x)):
         raise ValueError(f"hvp: v has shape {np.shape(v)} but x has shape {np.shape(x)}; they must be equal")
+    if not isinstance(x, Tensor) and not isinstance(v, Tensor):
+        # Arrays in, an array out: one trace of f, one gradient graph, one tangent pass, without the
+        # second trace and conversion checks that jvp(grad(f)) adds around the gradient.
+        call = _prepare("hvp", (x,), (0,))
+        out = _trace("hvp", f, call, {}, real=True)
+        if not call.tensor_mode and out.data.size == 1:  # else: the general path (its errors, its Tensors)
+            g = engine.gradients(out, call.inputs, create_graph=True)[0]
+            return _result(push_forward(g, call.inputs, (v,)), call)
     return jvp(grad(f), (x,), (v,))[1]
