@@ -111,11 +111,17 @@ PIECES = {
     "cumsum": lambda x: (tg.cumsum(x) ** 2).sum() * 0.01,
     "concat": lambda x: (tg.concatenate([x[-1:], x[:-1]]) * tg.cos(x)).sum(),
     "linear": lambda x: (3 * x - x[::-1]).sum(),
+    "pad": lambda x: (tg.pad(x, 2) ** 3 * np.arange(x.size + 4.0)).sum(),
+    "roll": lambda x: (tg.roll(x, 2) * x ** 2).sum(),
+    "mean_max": lambda x: (x.reshape(-1, 3).mean(axis=1) * x.reshape(-1, 2).max(axis=1).sum()).sum(),
+    "var": lambda x: x.reshape(-1, 2).var(axis=1, keepdims=True).sum(),
+    "float32": lambda x: (x.astype(np.float32) ** 3).sum().astype(np.float64),
+    "grad_inside": lambda x: (tg.grad(lambda u: (tg.sin(u) * u).sum())(x) ** 2).sum(),
     "dense": lambda x: x.sum() ** 2,
 }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(names=st.lists(st.sampled_from(sorted(PIECES)), min_size=1, max_size=3),
        blocks=st.integers(1, 4), seed=st.integers(0, 2 ** 16))
 def test_random_functions_match_dense(names, blocks, seed):

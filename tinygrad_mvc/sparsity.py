@@ -315,6 +315,14 @@ def _node_dep(node: Tensor, ins: list[tuple[Any, _Dep | None]], pairs: _Pairs, n
         return _elementwise(node, ins, pairs, n)
     if name in _MOVES:
         return _moved(node, ins, n)
+    if name == "cast":
+        return ins[0][1]  # the same entries in another dtype
+    if name == "index_add":  # out = zeros(shape); out[index] += g: each entry of g lands on one or more
+        opts = _options(node)
+        target = np.arange(node.data.size).reshape(node.data.shape)[opts["index"]]
+        x, d = ins[0]
+        source = np.broadcast_to(np.arange(d.size).reshape(x.data.shape), target.shape)
+        return _merge(_gather(d, source.ravel()), target.ravel(), node.data.size, n)
     if name in _MATMULS:
         return _matmul(node, ins, pairs, n)
     x, d = ins[0]
