@@ -601,8 +601,10 @@ def _sparse_hessian(f: Callable[..., Any], argnums: int, pattern: np.ndarray | N
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """The Hessian-vector product H(x)·v of a scalar ``f``, without forming H; shape ``x.shape``.
 
-    Forward mode over reverse mode: one gradient pass recorded, then one tangent pass through it,
-    a small constant times the cost of the gradient.
+    One gradient pass recorded, then one pass through it: a small constant times the cost of the
+    gradient. For array arguments that pass is a backward one with cotangent v (reverse over
+    reverse: vᵀH = (Hv)ᵀ, H being symmetric); for Tensors and containers it is forward mode over
+    reverse mode (``jvp(grad(f))``), so the result stays differentiable.
 
     >>> import tinygrad_mvc as tg
     >>> tg.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 1.0]))   # 6 x ⊙ v
@@ -613,11 +615,13 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     if (v.shape if isinstance(v, Tensor) else np.shape(v)) != (x.shape if isinstance(x, Tensor) else np.shape(x)):
         raise ValueError(f"hvp: v has shape {np.shape(v)} but x has shape {np.shape(x)}; they must be equal")
     if not isinstance(x, Tensor) and not isinstance(v, Tensor):
-        # Arrays in, an array out: one trace of f, one gradient graph, one tangent pass, without the
-        # second trace and conversion checks that jvp(grad(f)) adds around the gradient.
+        # Arrays in, an array out: one trace of f, its gradient's graph recorded, and one backward pass
+        # through that graph with cotangent v, vᵀH = (Hv)ᵀ since H is symmetric: reverse over reverse
+        # runs the engine's backward loop, cheaper here than a tangent pass, and skips the second
+        # trace and conversion checks that jvp(grad(f)) adds around the gradient.
         call = _prepare("hvp", (x,), (0,))
         out = _trace("hvp", f, call, {}, real=True)
         if not call.tensor_mode and out.data.size == 1:  # else: the general path (its errors, its Tensors)
             g = engine.gradients(out, call.inputs, create_graph=True)[0]
-            return _result(push_forward(g, call.inputs, (v,)), call)
+            return _result(engine.gradients(g, call.inputs, v)[0], call)
     return jvp(grad(f), (x,), (v,))[1]
