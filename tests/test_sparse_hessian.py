@@ -246,3 +246,9 @@ def test_newton_minimize_matches_dense(monkeypatch):
     monkeypatch.setattr(optimize, "SPARSE_MIN_SIZE", 10 ** 9)
     dense = optimize.newton_minimize(rosen, x0, max_iter=5)
     np.testing.assert_allclose(sparse.x, dense.x, rtol=1e-12, atol=1e-12)
+
+
+def test_sparsity_module_examples():
+    import doctest
+
+    assert doctest.testmod(sparsity).failed == 0
