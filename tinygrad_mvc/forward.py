@@ -65,13 +65,13 @@ def push_forward(output: Tensor, inputs: Sequence[Tensor], tangents: Sequence[An
     with _set_grad_enabled(create_graph):
         if id(output) in known:
             return known[id(output)]
-        rules: dict[tuple[Primitive, int], Any] = {}  # each op's forward rules, looked up once per pass
+        rules: dict[Primitive, list[Any]] = {}
         for node in _nodes_between(inputs, output, known):
             t = _node_tangent(node, known, batch_ndim, rules)
             if t is None:
                 continue
             data, nd = t.data, node.data
-            if data.shape[batch_ndim:] != nd.shape or data.shape[:batch_ndim] != batch:
+            if data.shape != (batch + nd.shape if batch_ndim else nd.shape):
                 t = ops.broadcast_to(t, batch + nd.shape)  # a rule may return a broadcastable tangent
             if t.data.dtype != nd.dtype and nd.dtype.kind == "f":
                 t = ops.cast(t, nd.dtype)
@@ -112,17 +112,25 @@ def _nodes_between(inputs: Sequence[Tensor], output: Tensor, stop: dict[int, Ten
 
 
 def _node_tangent(node: Tensor, known: dict[int, Tensor], nb: int,
-                  rules: dict[tuple[Primitive, int], Any]) -> Tensor | None:
+                  rules: dict[Primitive, list[Any]]) -> Tensor | None:
     """The sum over the node's inputs of each input's tangent pushed through the op's JVP rule."""
     op, args, kwargs = node._op, node._inputs, node._kwargs
+    oprules = rules.get(op)
+    if oprules is None:
+        oprules = rules[op] = []  # the op's forward rules, looked up once per pass
     total = None
-    for i, a in enumerate(args):
-        t = known.get(id(a)) if isinstance(a, Tensor) else None
+    owned = None  # whether total's array was made by this node's rules alone (then added to in place)
+    i = -1
+    for a in args:
+        i += 1
+        t = known.get(id(a))  # keys are ids of tensors: a constant argument is never found
         if t is None:
             continue
-        rule = rules.get((op, i), _MISSING)
+        while len(oprules) <= i:
+            oprules.append(_MISSING)
+        rule = oprules[i]
         if rule is _MISSING:
-            rule = rules[op, i] = op.jvp_rule(i)
+            rule = oprules[i] = op.jvp_rule(i)
         if rule is None:
             continue
         if rule is TRANSPOSE_VJP:
@@ -138,10 +146,14 @@ def _node_tangent(node: Tensor, known: dict[int, Tensor], nb: int,
             continue
         if total is None:
             total = r
-        elif not total.requires_grad and _owned(total, args, known) and total.data.shape == r.data.shape:
+            continue
+        if owned is None:
+            owned = not total.requires_grad and _owned(total, args, known)
+        if owned and total.data.shape == r.data.shape:
             np.add(total.data, r.data, out=total.data)  # a fresh array of this node's: add in place
         else:
             total = total + r
+            owned = not total.requires_grad
     return total
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, forward, lr_scheduler, ops, transforms
+from . import engine, forward, lr_scheduler, ops, sparsity, transforms
 from .engine import no_grad
 from .tensor import Tensor
 
@@ -384,6 +384,10 @@ class Adam(Optimizer):
         return loss
 
 
+SPARSE_MIN_PARAMS = 64
+"""sparse18: from this many parameters Newton tries a sparse Hessian (few coloured HVPs) before the dense one."""
+
+
 class Newton(Optimizer):
     """Newton's method over all parameters at once, with the exact Hessian from the derivative table.
 
@@ -414,22 +418,37 @@ class Newton(Optimizer):
                              f"{self.max_params}. Use SGD or Adam, or raise max_params if memory allows")
         self.last_direction = ""  # "newton", "gradient" or "none (stationary point)": what the last step did
 
-    def _hessian(self, grads: list[Tensor]) -> np.ndarray:
+    def _hessian(self, grads: list[Tensor], loss: Tensor | None = None) -> np.ndarray:
         """Row i: the gradient's derivative along parameter entry i, by forward mode over the recorded gradient."""
         flat = ops.concatenate([g.reshape(-1) for g in grads])
-        rows = []
         # Basis vectors go through in chunks, so no batched intermediate exceeds the transforms' budget.
         known = {id(p): p for p in self.params}
         widest = max((t.data.size for t in forward._nodes_between(self.params, flat, known)), default=1)
-        for lo, hi in transforms._chunks(self.n, max(self.n, widest)):
-            basis = np.eye(self.n, dtype=flat.dtype)[lo:hi]
-            tangents, start = [], 0
-            for p in self.params:
-                tangents.append(basis[:, start:start + p.size].reshape((hi - lo, *p.shape)))
-                start += p.size
-            rows.append(forward.push_forward(flat, self.params, tangents, batch_ndim=1).data)
-        hess = np.concatenate(rows)
+        chunks = lambda count: transforms._chunks(count, max(self.n, widest))  # noqa: E731
+        # --- sparse18: a sparse Hessian from a few coloured HVPs, when there are many parameters and the
+        # loss's graph shows a pattern much sparser than dense (tg.hessian(..., sparsity="auto")).
+        if loss is not None and self.n >= SPARSE_MIN_PARAMS:
+            if not hasattr(self, "_patterns"):
+                self._patterns = sparsity.PatternCache()
+            found = self._patterns.colouring(loss, self.params)
+            if found is not None and 4 * (int(found[2].max()) + 1) <= self.n:
+                rows, cols, colours = found
+                seeds = sparsity.seeds(colours, flat.dtype)
+                products = np.concatenate([self._pushed(flat, seeds[lo:hi]) for lo, hi in chunks(len(seeds))])
+                hess = sparsity.recover(products, rows, cols, colours)
+                return (hess + hess.T) / 2
+        # --- end sparse18
+        eye = np.eye(self.n, dtype=flat.dtype)
+        hess = np.concatenate([self._pushed(flat, eye[lo:hi]) for lo, hi in chunks(self.n)])
         return (hess + hess.T) / 2  # exact up to rounding; symmetric for the Cholesky test
+
+    def _pushed(self, flat: Tensor, vectors: np.ndarray) -> np.ndarray:
+        """H @ v for each row v of ``vectors`` (over all parameter entries): one batched forward pass."""
+        tangents, start = [], 0
+        for p in self.params:
+            tangents.append(vectors[:, start:start + p.size].reshape((len(vectors), *p.shape)))
+            start += p.size
+        return forward.push_forward(flat, self.params, tangents, batch_ndim=1).data
 
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor:
         """One damped Newton step; returns the loss before the step."""
@@ -448,7 +467,7 @@ class Newton(Optimizer):
                 raise ValueError(f"Newton: the closure must return a scalar loss Tensor, got "
                                  f"{type(loss).__name__} of shape {getattr(loss, 'shape', ())}")
             grads = engine.gradients(loss, self.params, create_graph=True)
-            hess = self._hessian(grads)
+            hess = self._hessian(grads, loss)
         g = np.concatenate([gr.data.ravel() for gr in grads]).astype(np.float64)
         direction = self._direction(hess.astype(np.float64), g)
         t = self._step_length(closure, float(loss.item()), g, direction)

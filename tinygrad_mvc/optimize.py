@@ -306,6 +306,10 @@ def _stop(k: int, max_iter: int, tol: float, size: float, what: str, not_finite:
     return None
 
 
+SPARSE_MIN_SIZE = 64
+"""sparse18: newton_minimize asks for a sparse Hessian (``sparsity="auto"``) from this many variables."""
+
+
 def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, max_iter: int = 100,
                     line_search: bool = True) -> OptimizeResult:
     """Minimise a scalar ``f`` by damped Newton steps on the autodiff Hessian.
@@ -326,7 +330,8 @@ def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, m
     x = _as_point(name, x0)
     shape, start = x.shape, x.copy()
     flat = lambda v: f(ops.reshape(v, shape))  # Newton works on a flat vector; f sees x0's shape
-    vg, hess = value_and_grad(flat), hessian(flat)
+    vg = value_and_grad(flat)
+    hess = hessian(flat, sparsity="auto" if x.size >= SPARSE_MIN_SIZE else None)  # sparse18: few HVPs when sparse
     history, values = [x.copy()], []
     message, converged, fallbacks = "", False, 0
     v = x.reshape(-1)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import engine, ops, pytree
+from . import sparsity as sparsity_
 from .forward import push_forward
 from .tensor import Tensor, _wrap
 
@@ -515,20 +516,50 @@ def _join(parts: list[Tensor]) -> Tensor:
     return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=0)
 
 
-def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0, sparsity: Any = None) -> Callable[..., Any]:
     """The Hessian of a scalar ``f``, of shape ``in.shape + in.shape``, by forward mode over reverse mode.
 
     The gradient's graph is recorded once, then the n input basis vectors are pushed forward through
     it as one batch: about the cost of n Hessian-vector products done at array speed, with no Python
     loop over n. A tuple ``argnums`` gives the blocks ``H[i][j] = ∂²f / ∂args[i] ∂args[j]``.
 
+    ``sparsity="auto"`` reads the Hessian's sparsity pattern from the recorded graph (which input
+    entries meet in a non-linear op, :mod:`.sparsity`), colours the columns so that columns with no
+    common nonzero row share one Hessian-vector product, and fills the same dense array from those
+    few products (3 for a tridiagonal Hessian, whatever n). A pattern too dense to pay gives the
+    dense Hessian. ``sparsity`` may instead be a boolean array of shape ``(n, n)`` or
+    ``in.shape + in.shape``, True where the Hessian may be nonzero (entries outside it come back as
+    0). Sparsity applies to one array argument (an int ``argnums``); a container or a Tensor argument
+    takes the dense path.
+
     >>> import tinygrad_mvc as tg
     >>> tg.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0]))
     array([[6., 2.],
            [2., 0.]])
+    >>> tg.hessian(lambda x: (x[1:] * x[:-1] ** 2).sum(), sparsity="auto")(np.array([1.0, 2.0, 3.0]))
+    array([[4., 2., 0.],
+           [2., 6., 4.],
+           [0., 4., 0.]])
     """
+    auto = isinstance(sparsity, str)
+    if auto and sparsity != "auto":
+        raise ValueError(f"hessian: sparsity must be None, 'auto' or a boolean pattern array, got {sparsity!r}")
     if isinstance(argnums, (int, np.integer)):
-        return jacobian(grad(f, argnums), argnums, mode="fwd")
+        dense = jacobian(grad(f, argnums), argnums, mode="fwd")
+        if sparsity is None:
+            return dense
+        pattern = None if auto else np.asarray(sparsity, dtype=bool)
+        cache = sparsity_.PatternCache()  # the graph's pattern and colouring, reused while the graph is alike
+
+        @functools.wraps(f)
+        def sparse_hessian_f(*args: Any, **kwargs: Any) -> Any:
+            h = _sparse_hessian(f, argnums, pattern, cache, args, kwargs)
+            return dense(*args, **kwargs) if h is None else h
+
+        return sparse_hessian_f
+    if sparsity is not None:
+        raise ValueError(f"hessian: sparsity= needs one argument (an int argnums), got argnums={argnums!r}; "
+                         f"differentiate one argument, or drop sparsity=")
     nums = tuple(argnums)
 
     @functools.wraps(f)
@@ -540,11 +571,40 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     return hessian_blocks
 
 
+def _sparse_hessian(f: Callable[..., Any], argnums: int, pattern: np.ndarray | None,
+                    cache: sparsity_.PatternCache, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """The Hessian from a few Hessian-vector products along coloured columns; None to take the dense path."""
+    nums = _argnums("hessian", argnums, len(args))
+    if isinstance(args[nums[0]], (*_CONTAINERS, Tensor)):
+        return None
+    call = _prepare("hessian", args, nums)
+    x = call.inputs[0]
+    n = x.data.size
+    if pattern is not None and pattern.shape not in ((n, n), x.data.shape * 2):
+        raise ValueError(f"hessian: the sparsity pattern has shape {pattern.shape} but the argument has shape "
+                         f"{x.data.shape}; give a boolean array of shape {(n, n)} or {x.data.shape * 2}")
+    out = _trace("hessian", f, call, kwargs, real=True)
+    if call.tensor_mode or out.data.size != 1 or n == 0:
+        return None  # the dense path gives Tensors, or the error for a non-scalar output
+    found = cache.colouring(out, [x]) if pattern is None else cache.given(pattern, n)
+    if found is None:
+        return None
+    rows, cols, colours = found
+    g = engine.gradients(out, [x], create_graph=True)[0]
+    tangents = sparsity_.seeds(colours, x.data.dtype)
+    products = [push_forward(g, [x], [tangents[a:b].reshape((b - a,) + x.data.shape)], batch_ndim=1).data
+                for a, b in _chunks(len(tangents), n)]
+    products = (products[0] if len(products) == 1 else np.concatenate(products)).reshape(len(tangents), n)
+    return sparsity_.recover(products, rows, cols, colours).reshape(x.data.shape * 2)
+
+
 def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """The Hessian-vector product H(x)·v of a scalar ``f``, without forming H; shape ``x.shape``.
 
-    Forward mode over reverse mode: one gradient pass recorded, then one tangent pass through it,
-    a small constant times the cost of the gradient.
+    One gradient pass recorded, then one pass through it: a small constant times the cost of the
+    gradient. For array arguments that pass is a backward one with cotangent v (reverse over
+    reverse: vᵀH = (Hv)ᵀ, H being symmetric); for Tensors and containers it is forward mode over
+    reverse mode (``jvp(grad(f))``), so the result stays differentiable.
 
     >>> import tinygrad_mvc as tg
     >>> tg.hvp(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, 1.0]))   # 6 x ⊙ v
@@ -554,4 +614,14 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
         return jvp(grad(f), (x,), (v,))[1]  # the tangent pass checks v's structure and shapes, leaf by leaf
     if (v.shape if isinstance(v, Tensor) else np.shape(v)) != (x.shape if isinstance(x, Tensor) else np.shape(x)):
         raise ValueError(f"hvp: v has shape {np.shape(v)} but x has shape {np.shape(x)}; they must be equal")
+    if not isinstance(x, Tensor) and not isinstance(v, Tensor):
+        # Arrays in, an array out: one trace of f, its gradient's graph recorded, and one backward pass
+        # through that graph with cotangent v, vᵀH = (Hv)ᵀ since H is symmetric: reverse over reverse
+        # runs the engine's backward loop, cheaper here than a tangent pass, and skips the second
+        # trace and conversion checks that jvp(grad(f)) adds around the gradient.
+        call = _prepare("hvp", (x,), (0,))
+        out = _trace("hvp", f, call, {}, real=True)
+        if not call.tensor_mode and out.data.size == 1:  # else: the general path (its errors, its Tensors)
+            g = engine.gradients(out, call.inputs, create_graph=True)[0]
+            return _result(engine.gradients(g, call.inputs, v)[0], call)
     return jvp(grad(f), (x,), (v,))[1]
