@@ -9,6 +9,12 @@ The options every benchmark shares (:func:`add_options`): ``--quick``, ``--tiny`
 tests; default from ``TG_BENCH_TINY``) and ``--out DIR`` (where figures go; default from
 ``TG_BENCH_OUT``). ``tinygrad-mvc bench`` sets those variables for each benchmark it runs.
 
+Malloc (issue 18). Every benchmark runs in a default process: glibc's malloc as users get it.
+``--malloc tuned`` raises glibc's mmap and trim thresholds first (:func:`tune_malloc`, the same as
+``tg.tune_allocator()``), for every column alike; ``--malloc both`` (:func:`add_malloc_option`) adds
+a second run in a new process with the thresholds raised, whose tables are labelled "malloc
+tuned" and state no targets: the targets are judged on the default run.
+
 Targets. A benchmark states each of its targets with :func:`target` (or ``report(...,
 targets=...)`` for a ratio to the table's reference column): the line it returns says what was
 measured and whether the target was ``met`` or ``MISSED``, and :data:`TARGETS` keeps the record,
@@ -39,23 +45,62 @@ def machine() -> str:
 def tune_malloc() -> str:
     """Keep freed memory inside the process (glibc only), for every column alike; returns a note.
 
-    By default glibc maps each array larger than ~128 KB afresh and returns it to the system when
-    freed, so every large temporary costs page faults that can dwarf the arithmetic (10x at n = 100 000
-    here). Raising the mmap and trim thresholds makes NumPy's temporaries reuse memory, as PyTorch's
-    allocator does. It changes no result, and all columns of a run share it.
+    Opt-in (``--malloc tuned``): users get glibc's defaults, so the benchmarks measure those unless
+    asked. By default glibc maps each array above its dynamic mmap threshold afresh, and gives back
+    the top of the heap once more than twice that threshold is free there, so a function that frees
+    two or three of its largest temporaries at once has their pages faulted in again on the next
+    call (10x at n = 100 000 in bench_transforms.py). This raises both thresholds, as
+    ``tg.tune_allocator()`` does; it changes no result.
     """
-    import ctypes
-    import ctypes.util
+    import tinygrad_mvc as tg
 
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return "malloc: default (not glibc)"
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    ok = (mallopt(m_mmap_threshold, 1 << 25) and mallopt(m_trim_threshold, 1 << 30) and mallopt(m_top_pad, 1 << 26))
-    return "malloc: glibc mmap/trim thresholds raised (freed memory reused)" if ok else "malloc: default"
+    return ("malloc: glibc mmap/trim thresholds raised (tuned: freed memory reused)" if tg.tune_allocator()
+            else "malloc: default (not glibc)")
+
+
+MALLOC_DEFAULT_NOTE = "malloc: glibc default, as users get it"
+
+
+def add_malloc_option(parser: argparse.ArgumentParser, default: str = "default") -> argparse.ArgumentParser:
+    """Add ``--malloc default|tuned|both`` (see the module docstring) to a benchmark's options."""
+    parser.add_argument("--malloc", choices=("default", "tuned", "both"), default=default,
+                        help="glibc's malloc as users get it (default); 'tuned': raise its mmap/trim thresholds "
+                             "for every column; 'both': the default run, then a tuned run in a second process, "
+                             "labelled")
+    return parser
+
+
+def malloc_setting(mode: str) -> str:
+    """Apply ``--malloc`` in this process (only ``tuned`` changes anything) and return the note to print."""
+    return tune_malloc() if mode == "tuned" else MALLOC_DEFAULT_NOTE
+
+
+def tuned_rerun(script: str | Path, argv: list[str], timeout: float = 1800) -> list[str]:
+    """Run ``script`` again in a new process with ``--malloc tuned`` and return its tables, labelled.
+
+    Each table title gets " [malloc tuned]"; target lines are dropped (targets belong to the default
+    run) and so is the run's ``## `` heading. ``argv`` is this run's arguments without ``--malloc``.
+    The child imports the same ``tinygrad_mvc`` as this process.
+    """
+    import subprocess
+    import sys
+
+    import tinygrad_mvc as tg
+
+    env = dict(os.environ)
+    package_root = str(Path(tg.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([sys.executable, str(script), *argv, "--malloc", "tuned"], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if proc.returncode != 0:
+        tail = " ".join(proc.stderr.split())[-300:]
+        return [f"The tuned run (--malloc tuned, a second process) failed with exit code {proc.returncode}: {tail}", ""]
+    lines = ["### The same cases with glibc's malloc tuned (a second process; not what users get by default)", ""]
+    for line in proc.stdout.splitlines():
+        if line.startswith("## ") or line.startswith("- Target:"):
+            continue
+        lines.append(line + " [malloc tuned]" if line.startswith("### ") else line)
+    return lines
 
 
 def time_columns(columns: dict[str, Callable[[], object]], repeat: int = 20, warmup: int = 2,
