@@ -83,7 +83,7 @@ def malloc_setting(mode: str) -> str:
     return tune_malloc() if mode == "tuned" else MALLOC_DEFAULT_NOTE
 
 
-def tuned_rerun(script: str | Path, argv: list[str] | None, timeout: float = 1800) -> list[str]:
+def tuned_rerun(script: str | Path, argv: list[str] | None, timeout: float = 600) -> list[str]:
     """Run ``script`` again in a new process with ``--malloc tuned`` and return its tables, labelled.
 
     Each table title gets " [malloc tuned]"; a target line keeps its measurement and loses its verdict
