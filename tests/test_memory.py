@@ -94,3 +94,4 @@ def test_tune_allocator_refuses_sizes_that_are_not_byte_counts(kwargs):
     with pytest.raises(ValueError, match=rf"tune_allocator: {name} must be a number of bytes.*got {value!r}"):
         tg.tune_allocator(**kwargs)
 
+

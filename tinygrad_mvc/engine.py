@@ -1099,7 +1099,7 @@ def tune_allocator(mmap_threshold: int = 1 << 25, trim_threshold: int = 1 << 30,
     twice that threshold is free there. Code that frees two or three of its largest arrays at once
     (hand-written NumPy as much as a backward pass: ``(1 - a) ** 2`` on 100 000 floats) then has
     their pages faulted in again on the next call, which can cost more than the arithmetic. This
-    raises the mmap threshold to ``mmap_threshold`` bytes (glibc's limit: 32 MiB), the trim threshold
+    raises the mmap threshold to ``mmap_threshold`` bytes (glibc ignores more than 32 MiB), the trim threshold
     to ``trim_threshold`` and the heap's growth step to ``top_pad``; results do not change. It returns
     False, and changes nothing, on other C libraries (macOS, musl, Windows). Environment variables do
     the same before Python starts: ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_``.
@@ -1122,11 +1122,12 @@ def tune_allocator(mmap_threshold: int = 1 << 25, trim_threshold: int = 1 << 30,
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # glibc's malloc.h
-    int_max = (1 << 31) - 1  # mallopt takes a C int
-    return bool(mallopt(m_mmap_threshold, min(int(mmap_threshold), int_max))
-                and mallopt(m_trim_threshold, min(int(trim_threshold), int_max))
-                and mallopt(m_top_pad, min(int(top_pad), int_max)))
+    int_max = (1 << 31) - 1  # mallopt takes a C int; glibc's malloc.h numbers the parameters
+    for name, param, value in (("mmap_threshold", -3, mmap_threshold), ("trim_threshold", -1, trim_threshold),
+                               ("top_pad", -2, top_pad)):
+        if not mallopt(param, min(int(value), int_max)):
+            raise ValueError(f"tune_allocator: glibc's mallopt refused {name}={value}; pass a smaller {name}")
+    return True
 
 
 from . import _retain  # noqa: E402
