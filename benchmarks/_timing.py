@@ -9,6 +9,12 @@ The options every benchmark shares (:func:`add_options`): ``--quick``, ``--tiny`
 tests; default from ``TG_BENCH_TINY``) and ``--out DIR`` (where figures go; default from
 ``TG_BENCH_OUT``). ``tinygrad-mvc bench`` sets those variables for each benchmark it runs.
 
+Malloc (issue 18). Every benchmark runs in a default process: glibc's malloc as users get it.
+``--malloc tuned`` raises glibc's mmap and trim thresholds first (:func:`tune_malloc`, the same as
+``tg.tune_allocator()``), for every column alike; ``--malloc both`` (:func:`add_malloc_option`) adds
+a second run in a new process with the thresholds raised, whose tables are labelled "malloc
+tuned" and state no targets: the targets are judged on the default run.
+
 Targets. A benchmark states each of its targets with :func:`target` (or ``report(...,
 targets=...)`` for a ratio to the table's reference column): the line it returns says what was
 measured and whether the target was ``met`` or ``MISSED``, and :data:`TARGETS` keeps the record,
@@ -21,6 +27,7 @@ import argparse
 import math
 import os
 import platform
+import re
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -39,23 +46,82 @@ def machine() -> str:
 def tune_malloc() -> str:
     """Keep freed memory inside the process (glibc only), for every column alike; returns a note.
 
-    By default glibc maps each array larger than ~128 KB afresh and returns it to the system when
-    freed, so every large temporary costs page faults that can dwarf the arithmetic (10x at n = 100 000
-    here). Raising the mmap and trim thresholds makes NumPy's temporaries reuse memory, as PyTorch's
-    allocator does. It changes no result, and all columns of a run share it.
+    Opt-in (``--malloc tuned``): users get glibc's defaults, so the benchmarks measure those unless
+    asked. By default glibc maps each array above its dynamic mmap threshold afresh, and gives back
+    the top of the heap once more than twice that threshold is free there, so a function that frees
+    two or three of its largest temporaries at once has their pages faulted in again on the next
+    call (10x at n = 100 000 in bench_transforms.py). This raises both thresholds, as
+    ``tg.tune_allocator()`` does; it changes no result.
     """
-    import ctypes
-    import ctypes.util
+    import tinygrad_mvc as tg
 
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return "malloc: default (not glibc)"
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    ok = (mallopt(m_mmap_threshold, 1 << 25) and mallopt(m_trim_threshold, 1 << 30) and mallopt(m_top_pad, 1 << 26))
-    return "malloc: glibc mmap/trim thresholds raised (freed memory reused)" if ok else "malloc: default"
+    return ("malloc: glibc mmap/trim thresholds raised (tuned: freed memory reused)" if tg.tune_allocator()
+            else "malloc: default (not glibc)")
+
+
+MALLOC_DEFAULT_NOTE = "malloc: glibc default, as users get it"
+
+
+def add_malloc_option(parser: argparse.ArgumentParser, default: str | None = "default",
+                      choices: tuple[str, ...] = ("default", "tuned", "both")) -> argparse.ArgumentParser:
+    """Add ``--malloc default|tuned|both`` (see the module docstring) to a benchmark's options.
+
+    ``default=None`` leaves the choice to the benchmark (bench_mlp.py: ``both`` unless ``--tiny``).
+    Also adds the hidden ``--tuned-rerun``, which :func:`tuned_rerun` passes to the second process so
+    that it can leave out what the tuned run does not need (the peers).
+    """
+    parser.add_argument("--malloc", choices=choices, default=default,
+                        help="glibc's malloc as users get it ('default'); 'tuned': raise its mmap/trim thresholds "
+                             "for every column; 'both': the default run, then a tuned run in a second process, "
+                             "labelled")
+    parser.add_argument("--tuned-rerun", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def malloc_setting(mode: str) -> str:
+    """Apply ``--malloc`` in this process (only ``tuned`` changes anything) and return the note to print."""
+    return tune_malloc() if mode == "tuned" else MALLOC_DEFAULT_NOTE
+
+
+def tuned_rerun(script: str | Path, argv: list[str] | None, timeout: float = 600) -> list[str]:
+    """Run ``script`` again in a new process with ``--malloc tuned`` and return its tables, labelled.
+
+    Each table title gets " [malloc tuned]"; a target line keeps its measurement and loses its verdict
+    (targets are judged on the default run), and the run's ``## `` heading is dropped. ``argv`` is this
+    run's arguments (``sys.argv[1:]`` when None); its ``--malloc`` option is replaced. The child imports
+    the same ``tinygrad_mvc`` as this process.
+    """
+    import subprocess
+    import sys
+
+    import tinygrad_mvc as tg
+
+    rest, skip = [], False
+    for a in sys.argv[1:] if argv is None else argv:
+        if not skip and not a.startswith("--malloc") and a != "--tuned-rerun":
+            rest.append(a)
+        skip = a == "--malloc"
+    env = dict(os.environ)
+    package_root = str(Path(tg.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([sys.executable, str(script), *rest, "--malloc", "tuned", "--tuned-rerun"], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        tail = " ".join(proc.stderr.split())[-300:]
+        return [f"The tuned run (--malloc tuned, a second process) failed with exit code {proc.returncode}: {tail}", ""]
+    lines = ["### The same cases with glibc's malloc tuned (a second process; not what users get by default)", ""]
+    for line in proc.stdout.splitlines():
+        if line.startswith("## ") or (not line and not lines[-1]):
+            continue
+        stated = _TARGET_LINE.match(line)
+        if stated:  # the measurement stays, the verdict goes: targets are judged on the default run
+            line = f"- {stated['label']}: {stated['measured']}{stated['rest']} (tuned, no target)"
+        lines.append(line + " [malloc tuned]" if line.startswith("### ") else line)
+    return lines
+
+
+_TARGET_LINE = re.compile(r"- Target: (?P<label>.*) [≤≥] [^:]*: measured (?P<measured>.*?), \*\*(?:met|MISSED)\*\*"
+                          r"(?P<rest>.*)")
 
 
 def time_columns(columns: dict[str, Callable[[], object]], repeat: int = 20, warmup: int = 2,

@@ -17,7 +17,7 @@ derivatives to 1e-9 relative to the largest entry, differences to their own trun
 round-off tolerance. Optional peer columns (HIPS autograd, torch, JAX), timed in a second phase
 after ours. BLAS/OpenMP/XLA threads are pinned to TG_BENCH_THREADS (default 1).
 
-    python benchmarks/bench_finite_diff.py [--quick] [--tiny] [--out DIR]
+    python benchmarks/bench_finite_diff.py [--quick] [--tiny] [--out DIR] [--malloc default|tuned]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import add_options, gate, machine, time_columns, tune_malloc  # noqa: E402
+from _timing import add_malloc_option, add_options, gate, machine, malloc_setting, time_columns  # noqa: E402
 from bench_transforms import grad_numpy, hessian_numpy, rosen, rosen_numpy  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
@@ -465,14 +465,15 @@ def _plot_hessian(timings: dict[int, Timings], peer_t: dict[int, Timings], error
 # ------------------------------------------------------------------------ main
 
 def main(argv: list[str] | None = None) -> list[str]:
-    parser = add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+    parser = add_malloc_option(add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0])),
+                               choices=("default", "tuned"))
     args = parser.parse_args(argv)
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a window
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    note = tune_malloc()
+    note = malloc_setting(args.malloc)
     if args.tiny:
         ns, hess_ns, repeat, fd2_max = (2, 10, 100), (5, 10), 2, 10
     elif args.quick:

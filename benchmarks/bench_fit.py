@@ -15,7 +15,7 @@ column's parameters must agree with scipy's (run to tight tolerances) to 1e-6 re
 covariance to 1e-4 (scipy's own finite-difference covariance is good to about that). BLAS threads
 are pinned to 1 (TG_BENCH_THREADS).
 
-    python benchmarks/bench_fit.py [--quick] [--tiny] [--malloc tuned|default]
+    python benchmarks/bench_fit.py [--quick] [--tiny] [--malloc default|tuned]
 """
 
 from __future__ import annotations
@@ -36,7 +36,14 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import add_options, machine, target, time_columns, tune_malloc  # noqa: E402
+from _timing import (  # noqa: E402
+    add_malloc_option,
+    add_options,
+    machine,
+    malloc_setting,
+    target,
+    time_columns,
+)
 
 import tinygrad_mvc as tg  # noqa: E402
 
@@ -117,11 +124,10 @@ def _check(name: str, p: np.ndarray, cov: np.ndarray, ref_p: np.ndarray, ref_cov
 
 
 def main(argv: list[str] | None = None) -> list[str]:
-    parser = add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
-    parser.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
-                        help="keep freed memory in the process for every column (default), or not")
+    parser = add_malloc_option(add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0])),
+                               choices=("default", "tuned"))
     args = parser.parse_args(argv)
-    note = tune_malloc() if args.malloc == "tuned" else "malloc: default"
+    note = malloc_setting(args.malloc)
     n = 200 if args.tiny else N_POINTS
     x, y, sigma = data(n)
     cols, evals, notes = columns(x, y, sigma)

@@ -13,11 +13,13 @@
 
 Every column's result is checked against the hand-written one before it is timed. Optional peer
 columns: PyTorch (double backward, ``torch.func``) and HIPS autograd, timed in a second phase after
-ours (see bench_overhead.py for why). BLAS threads are pinned to 1 (TG_BENCH_THREADS), and glibc's
-malloc keeps freed memory for every column alike (``--malloc default`` to measure without: then
-page faults of the large temporaries dominate at n = 100 000).
+ours (see bench_overhead.py for why). BLAS threads are pinned to 1 (TG_BENCH_THREADS). Malloc: a
+default process, as users get it, where page faults of the large temporaries dominate at n = 100 000
+for hand-written NumPy and us alike; a full run (``--malloc both``, the default without ``--tiny``)
+adds the same cases with glibc's thresholds raised (``tg.tune_allocator()``) from a second process,
+labelled; ``--malloc tuned`` runs only that.
 
-    python benchmarks/bench_transforms.py [--quick] [--tiny] [--malloc tuned|default]
+    python benchmarks/bench_transforms.py [--quick] [--tiny] [--malloc default|tuned|both]
 """
 
 from __future__ import annotations
@@ -37,7 +39,16 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import add_options, machine, report, target, time_columns, tune_malloc  # noqa: E402
+from _timing import (  # noqa: E402
+    add_malloc_option,
+    add_options,
+    machine,
+    malloc_setting,
+    report,
+    target,
+    time_columns,
+    tuned_rerun,
+)
 
 import tinygrad_mvc as tg  # noqa: E402
 
@@ -220,11 +231,10 @@ def bench(what: str, n: int, repeat: int, peers: bool) -> tuple[list[str], dict[
 
 
 def main(argv: list[str] | None = None) -> list[str]:
-    parser = add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
-    parser.add_argument("--malloc", choices=("tuned", "default"), default="tuned",
-                        help="keep freed memory in the process for every column (default), or not")
+    parser = add_malloc_option(add_options(argparse.ArgumentParser(description=__doc__.splitlines()[0])), None)
     args = parser.parse_args(argv)
-    note = tune_malloc() if args.malloc == "tuned" else "malloc: default"
+    malloc = args.malloc or ("default" if args.tiny else "both")  # a full run shows a tuned run beside
+    note = malloc_setting(malloc)
     repeat = 2 if args.tiny else 5 if args.quick else 15
     big, hess = ((1000, 10_000), (100,)) if args.quick else ((1000, 100_000), (100, 500))
     sparse = (100, 500, 1000) if args.quick else (100, 500, 1000, 10_000)  # dense Hessians of 80 MB at 10 000
@@ -234,7 +244,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     if not _peers():
         lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]
     summary = []
-    for peers in (False, True):
+    for peers in (False, True)[:1 if args.tuned_rerun else 2]:  # the tuned run of --malloc both: ours only
         timings: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
         for n in big:
             for what in ("grad", "hvp", "jvp"):
@@ -279,6 +289,8 @@ def main(argv: list[str] | None = None) -> list[str]:
                                           "Hessian, n = 500", ratio, TARGETS["sparse hessian"]))
             summary.append("- Sparse Hessian growth: " + "; ".join(growth))
     lines += ["### Summary against the targets", "", *summary, ""]
+    if malloc == "both":
+        lines += tuned_rerun(__file__, argv)
     print("\n".join(lines))
     return lines
 

@@ -7,6 +7,7 @@ files, not its timings (those belong in benchmarks/RESULTS.md, never in a test).
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -61,7 +62,8 @@ def test_tiny_suite_writes_results_and_valid_pngs(tmp_path):
         assert f"| {name} | ok |" in text, name
     for needle in ("## Timing method", "median", "IQR", "ratio to hand-written NumPy", "Threads: BLAS/OpenMP",
                    "NumPy 2", "Peers:", "## Finite differences against autodiff", "Crossover", "Asymptotic ratio",
-                   "| exp(x)·sin(x) at x = 1 | central |", "## Framework overhead", "## Transforms on Rosenbrock"):
+                   "| exp(x)·sin(x) at x = 1 | central |", "## Framework overhead", "## Transforms on Rosenbrock",
+                   "malloc: glibc default, as users get it", "logsumexp(z) − z[rows, labels] written by hand"):
         assert needle in text, needle
     assert "FAILED the correctness gate" not in text and "## Failures" not in text
     pngs = sorted((out / "figures").glob("*.png"))
@@ -425,3 +427,43 @@ def test_target_lines(timing):
                           targets={"ours": 3.0, "bad": 3.0})
     assert lines[-2] == "- Target: ours / ref, case ≤ 3x: measured 4.00x, **MISSED**"
     assert lines[-1] == "- Target: bad / ref, case ≤ 3x: measured failed the correctness gate, **MISSED**"
+
+
+# --------------------------------------------------------------------------- malloc as users get it (issue 18)
+
+_MALLOC_SCRIPT = """
+import argparse, sys
+sys.path.insert(0, {benchmarks!r})
+from _timing import add_malloc_option, add_options, malloc_setting, report, tuned_rerun
+args = add_malloc_option(add_options(argparse.ArgumentParser())).parse_args()
+note = malloc_setting(args.malloc)
+lines = ["## Fake (fake.py)", "", note, "", *report("case", {{"ref": (1e-3, 0.0), "ours": (2e-3, 0.0)}}, "ref",
+         targets={{"ours": 3.0}}), "", "argv: " + " ".join(sys.argv[1:])]
+if args.malloc == "both":
+    lines += tuned_rerun(__file__, None)
+print("\\n".join(lines))
+"""
+
+
+def test_a_tuned_run_beside_the_default_one_is_labelled_and_states_no_target(tmp_path):
+    script = tmp_path / "fake.py"
+    script.write_text(_MALLOC_SCRIPT.format(benchmarks=str(BENCHMARKS)))
+    proc = subprocess.run([sys.executable, str(script), "--quick", "--malloc", "both"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    default, tuned = proc.stdout.split("### The same cases with glibc's malloc tuned", 1)
+    assert "malloc: glibc default, as users get it" in default and "argv: --quick --malloc both" in default
+    assert "- Target: ours / ref, case ≤ 3x: measured 2.00x, **met**" in default
+    assert "## Fake" not in tuned and "**met**" not in tuned and "Target" not in tuned
+    assert "### case [malloc tuned]" in tuned and "- ours / ref, case: 2.00x (tuned, no target)" in tuned
+    assert "argv: --quick --malloc tuned --tuned-rerun" in tuned
+    glibc = sys.platform == "linux" and platform.libc_ver()[0] == "glibc"
+    assert ("malloc: glibc mmap/trim thresholds raised" if glibc else "malloc: default (not glibc)") in tuned
+
+
+def test_a_failing_tuned_run_is_reported_in_one_line(timing, tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("raise SystemExit('no such case')\n")
+    lines = timing.tuned_rerun(script, ["--malloc", "both"])
+    assert len(lines) == 2 and lines[0].startswith("The tuned run (--malloc tuned, a second process) failed with exit "
+                                                   "code 1") and lines[0].endswith("no such case")

@@ -174,3 +174,7 @@ __all__ += [
     "hypot", "power", "std", "cumsum", "cumprod", "argmax", "argmin", "swapaxes", "moveaxis", "flip", "roll",
     "repeat", "tile", "pad", "split", "array_split", "hstack", "vstack", "ravel", "atleast_1d", "atleast_2d",
 ]
+# ---- issue 18 (malloc18): the opt-in allocator setting
+from .engine import tune_allocator  # noqa: E402
+
+__all__ += ["tune_allocator"]

@@ -32,7 +32,7 @@ _sequence = itertools.count(1)
 
 __all__ = ["Primitive", "UnaryPrimitive", "BinaryPrimitive", "primitive",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
-           "is_anomaly_enabled", "backward", "gradients", "reaches_outside", "mark_modified"]
+           "is_anomaly_enabled", "backward", "gradients", "reaches_outside", "mark_modified", "tune_allocator"]
 
 
 
@@ -1085,6 +1085,49 @@ def _check_backward(name: str, argnum: int, g: Tensor, ga: Tensor) -> None:
     if not np.all(np.isfinite(ga.data)) and np.all(np.isfinite(g.data)):
         raise FloatingPointError(
             f"detect_anomaly: backward of op '{name}' produced NaN/Inf in the gradient of its input {argnum}")
+
+
+# ---- issue 18 (malloc18): an opt-in allocator setting for large arrays
+
+def tune_allocator(mmap_threshold: int = 1 << 25, trim_threshold: int = 1 << 30, top_pad: int = 1 << 26) -> bool:
+    """Keep freed array memory inside the process (glibc's malloc only); True if it was applied.
+
+    Opt-in and process-wide: it changes how every later allocation of the process is served, not
+    only this library's, and cannot be undone (glibc then stops adjusting its thresholds itself).
+    Without it glibc maps an array above its mmap threshold (128 KB at start, raised to the largest
+    array freed so far) afresh, and gives the top of its heap back to the system once more than
+    twice that threshold is free there. Code that frees two or three of its largest arrays at once
+    (hand-written NumPy as much as a backward pass: ``(1 - a) ** 2`` on 100 000 floats) then has
+    their pages faulted in again on the next call, which can cost more than the arithmetic. This
+    raises the mmap threshold to ``mmap_threshold`` bytes (glibc ignores more than 32 MiB), the trim threshold
+    to ``trim_threshold`` and the heap's growth step to ``top_pad``; results do not change. It returns
+    False, and changes nothing, on other C libraries (macOS, musl, Windows). Environment variables do
+    the same before Python starts: ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_``.
+
+    >>> tune_allocator(mmap_threshold=-1)  # a call with valid sizes changes the whole process: see docs/API.md
+    Traceback (most recent call last):
+    ...
+    ValueError: tune_allocator: mmap_threshold must be a number of bytes (an int >= 0), got -1
+    """
+    import ctypes
+    import platform
+
+    for name, value in (("mmap_threshold", mmap_threshold), ("trim_threshold", trim_threshold), ("top_pad", top_pad)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < 1 << 62:
+            raise ValueError(f"tune_allocator: {name} must be a number of bytes (an int >= 0), got {value!r}")
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    int_max = (1 << 31) - 1  # mallopt takes a C int; glibc's malloc.h numbers the parameters
+    for name, param, value in (("mmap_threshold", -3, mmap_threshold), ("trim_threshold", -1, trim_threshold),
+                               ("top_pad", -2, top_pad)):
+        if not mallopt(param, min(int(value), int_max)):
+            raise ValueError(f"tune_allocator: glibc's mallopt refused {name}={value}; pass a smaller {name}")
+    return True
 
 
 from . import _retain  # noqa: E402
