@@ -175,6 +175,8 @@ class _Recorder:
         self.fresh: set[int] = set()  # leaves that fn made itself (Tensor(..., requires_grad=True))
         self.user_create_graph: list[bool] = []
         self.handed: set[int] = set()
+        self.reset: set[str] = set()  # leaves made inside fn: their .grad is cleared at the start of a replay
+        self.computed: dict[str, str] = {}  # code of a built-in op's call -> its slot (common subexpressions)
         self.uses_handed = False
 
     def watching(self) -> bool:
@@ -211,10 +213,10 @@ class _Recorder:
         return view
 
     def tensor_ref(self, t: Tensor) -> str:
+        name = self.arg_tensors.get(id(t)) or self.bind(t, "t")
         if id(t) in self.fresh:
-            raise _Fallback("a leaf Tensor made inside fn gets a gradient (each eager call makes a new one); pass it "
-                            "as an argument or make it outside fn")
-        return self.arg_tensors.get(id(t)) or self.bind(t, "t")
+            self.reset.add(name)  # a leaf fn makes itself starts each eager call without a gradient
+        return name
 
     def is_slot_tensor(self, t: Any) -> bool:
         return isinstance(t, Tensor) and id(t.data) in self.slots
@@ -294,7 +296,14 @@ class _Recorder:
         if not any(d for _, d in parts) and not any(d for _, (_, d) in kw):
             return  # only constants: the result is a constant too
         text = ", ".join([p for p, _ in parts] + [f"{k}={p}" for k, (p, _) in kw])
-        self.new_slot(out, out.data, f"{self.bind(prim.fun, 'f')}({text})", uses)
+        code = f"{self.bind(prim.fun, 'f')}({text})"
+        if ops.TABLE.get(prim.name) is prim:  # a built-in op is a pure function: the same call gives the same array
+            same = self.computed.get(code)
+            if same is not None:
+                self.new_slot(out, out.data, None, set(), name=same)
+                return
+            self.computed[code] = f"v{len(self.keep)}"
+        self.new_slot(out, out.data, code, uses)
 
     def tensor_made(self, t: Tensor, data: Any, dtype: Any) -> None:
         """``Tensor(data)`` inside fn: a copy of a traced value is recorded as an op."""
@@ -333,6 +342,7 @@ class _Recorder:
         self.lines.append((None, f"{ref}.grad = {code}", uses, True))
 
     def host(self, call: Callable[[], Any], label: str) -> None:
+        self.computed.clear()  # a step changes parameters in place: reading them again gives new values
         self.lines.append((None, f"{self.bind(call, 'h')}()  # {label}", set(), True))
 
     # ------------------------------------------------------------------ the replay
@@ -349,7 +359,7 @@ class _Recorder:
         for i, (_, _, uses) in enumerate(kept):
             for u in uses:
                 last[u] = i
-        body = []
+        body = [f"{name}.grad = None" for name in sorted(self.reset)]
         if self.uses_handed:
             body.append("_handed = set()")
         used = set(result_uses).union(*(uses for _, _, uses in kept))
@@ -606,9 +616,12 @@ class Compiled:
             return self.fn(*args, **kwargs)
         if engine.is_anomaly_enabled():
             return self._eager("detect_anomaly is on (it checks every op as it runs)", args, kwargs)
-        leaves, tree = pytree.flatten((args, kwargs))
+        if not kwargs and all(type(a) is np.ndarray or type(a) is Tensor for a in args):
+            leaves, tree = list(args), len(args)  # the common case, without flattening
+        else:
+            leaves, tree = pytree.flatten((args, kwargs))
         try:
-            key = (tree, engine.is_grad_enabled(), tuple(_signature(x) for x in leaves))
+            key = (tree, engine.is_grad_enabled(), *[_signature(x) for x in leaves])
             hash(key)
         except TypeError as e:
             return self._eager(f"an argument cannot be part of a signature ({e})", args, kwargs)
@@ -621,12 +634,12 @@ class Compiled:
 
     def _trace(self, key: Any, leaves: list[Any], tree: pytree.TreeDef) -> Any:
         if not _LOCK.acquire(blocking=False):
-            args, kwargs = pytree.unflatten(tree, leaves)
+            args, kwargs = _unflatten(tree, leaves)
             return self.fn(*args, **kwargs)
         try:
             rec = _Recorder()
             stand_ins = self._stand_ins(rec, leaves)
-            args, kwargs = pytree.unflatten(tree, stand_ins)
+            args, kwargs = _unflatten(tree, stand_ins)
             self.traces += 1
             try:
                 with _Installed(rec):
@@ -720,11 +733,20 @@ class Compiled:
 
 
 def _signature(x: Any) -> Any:
+    if type(x) is np.ndarray:
+        return x.shape, x.dtype
     if isinstance(x, Tensor):
-        return ("T", x.data.shape, x.data.dtype.str, x.requires_grad, x._op is None)
+        return x.data.shape, x.data.dtype, x.requires_grad, x._op is None
     if isinstance(x, np.ndarray):
-        return ("A", x.shape, x.dtype.str)
-    return ("V", type(x), x)
+        return type(x), x.shape, x.dtype
+    return type(x), x
+
+
+def _unflatten(tree: Any, leaves: list[Any]) -> tuple[Any, dict[str, Any]]:
+    """``(args, kwargs)`` back from the leaves (``tree`` is an int for positional arrays and Tensors only)."""
+    if type(tree) is int:
+        return tuple(leaves), {}
+    return pytree.unflatten(tree, leaves)
 
 
 def _clean(out: Any) -> Any:
