@@ -165,3 +165,9 @@ __all__ += [
     "hypot", "power", "std", "cumsum", "cumprod", "argmax", "argmin", "swapaxes", "moveaxis", "flip", "roll",
     "repeat", "tile", "pad", "split", "array_split", "hstack", "vstack", "ravel", "atleast_1d", "atleast_2d",
 ]
+
+# ---- issue 18: tg.compile (one block)
+from .compile import Compiled, compile  # noqa: E402
+
+__all__ += ["compile", "Compiled"]
+# ---- end of tg.compile

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import operator
 import threading
 import warnings
 from collections import OrderedDict
@@ -42,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from . import creation, engine, nn, optim, ops, pytree
+from . import creation, engine, nn, ops, optim, pytree
 from .tensor import Tensor, _wrap
 
 __all__ = ["compile", "Compiled"]
@@ -52,6 +53,7 @@ _GRAD = Tensor.__dict__["grad"]  # the slot's member descriptor: reads and write
 _GRAD_GET, _GRAD_SET = _GRAD.__get__, _GRAD.__set__
 _ACTIVE: _Recorder | None = None  # the trace in progress (one at a time, in one thread)
 _LOCK = threading.Lock()
+_DEBUG = False  # True: print where each trace gave up
 
 
 # ----------------------------------------------------------------------------- traced arrays
@@ -75,7 +77,12 @@ def _plain(x: Any) -> Any:
 
 
 class _Traced(np.ndarray):
-    """An array made by a recorded op during a trace (see the banner above)."""
+    """An array made by a recorded op during a trace (see the banner above).
+
+    NumPy on it outside an op (``x[:, :2]``, ``x * 2``, ``x.reshape(...)`` on an array argument, or on
+    ``t.data``) is recorded as one more call of the replay; what would leave the arrays (a Python number,
+    a NumPy scalar, an in-place write) abandons the trace.
+    """
 
     def _check(self, what: str) -> None:
         rec = _watching()
@@ -83,23 +90,77 @@ class _Traced(np.ndarray):
             rec.fail(f"{what} of a traced value inside fn (control flow or a Python number taken from data)")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        rec = _watching()
-        if rec is not None:
-            rec.fail(f"NumPy's {ufunc.__name__} on a traced tensor's data outside tg ops (the replay would not "
-                     f"see it); use Tensor operations")
+        if any(isinstance(x, Tensor) for x in inputs):
+            return NotImplemented  # ndarray <op> Tensor: the Tensor's own __array_ufunc__ makes it an op
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = tuple(_plain(o) for o in out)
+        rec = _watching()
+        if rec is not None and out is not None:
+            rec.fail(f"an in-place NumPy {ufunc.__name__} (out=...) on a traced value inside fn")
         result = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
-        return out[0] if out is not None and len(out) == 1 else result
+        if out is not None:
+            return out[0] if len(out) == 1 else result
+        if rec is not None:
+            return rec.numpy_call(getattr(ufunc, method), inputs, kwargs, result, f"NumPy's {ufunc.__name__}")
+        return result
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func not in _SHAPE_ONLY:
-            rec = _watching()
-            if rec is not None:
-                rec.fail(f"np.{func.__name__} on a traced tensor's data outside tg ops (the replay would not see "
-                         f"it); use Tensor operations")
-        return super().__array_function__(func, types, args, kwargs)
+        if Tensor in types:
+            return NotImplemented  # np.f(..., Tensor, ...): the Tensor's __array_function__ makes it an op
+        rec = _watching() if func not in _SHAPE_ONLY else None
+        if rec is None:
+            return super().__array_function__(func, types, args, kwargs)
+        rec.depth += 1  # the NumPy calls inside func are part of this one
+        try:
+            result = super().__array_function__(func, types, args, kwargs)
+        finally:
+            rec.depth -= 1
+        return rec.numpy_call(func, args, kwargs, result, f"np.{func.__name__}")
+
+    def _method(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        method = getattr(np.ndarray, name)
+        result = method(self.view(np.ndarray), *args, **kwargs)
+        rec = _watching()
+        if rec is not None:
+            return rec.numpy_call(method, (self, *args), kwargs, result, f"ndarray.{name}")
+        return result
+
+    def reshape(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("reshape", args, kwargs)
+
+    def astype(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("astype", args, kwargs)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("copy", args, kwargs)
+
+    def transpose(self, *args: Any) -> Any:
+        return self._method("transpose", args, {})
+
+    def ravel(self, *args: Any) -> Any:
+        return self._method("ravel", args, {})
+
+    def flatten(self, *args: Any) -> Any:
+        return self._method("flatten", args, {})
+
+    def squeeze(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("squeeze", args, kwargs)
+
+    @property
+    def T(self) -> Any:  # noqa: N802 (NumPy's name)
+        return self._method("transpose", (), {})
+
+    def __getitem__(self, index: Any) -> Any:
+        result = super().__getitem__(index)
+        rec = _watching()
+        if rec is not None:
+            return rec.numpy_call(operator.getitem, (self, index), {}, result, "an entry (t.data[i])")
+        return result
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check("an in-place write (t.data[...] = ...)")
+        super().__setitem__(index, value)
 
     def __bool__(self) -> bool:
         self._check("bool()")
@@ -124,12 +185,6 @@ class _Traced(np.ndarray):
     def tolist(self) -> Any:
         self._check(".tolist()")
         return self.view(np.ndarray).tolist()
-
-    def __getitem__(self, index: Any) -> Any:
-        out = super().__getitem__(index)
-        if not isinstance(out, np.ndarray):
-            self._check("an entry (t.data[i])")
-        return out
 
 
 def _tensor_data(data: Any, dtype: Any) -> np.ndarray:
@@ -170,7 +225,9 @@ class _Recorder:
         self.tensors: list[Tensor] = []  # Tensors whose data was made a _Traced view: made plain again at the end
         self.names: dict[int, str] = {}  # id(object) -> its binding's name
         self.bindings: dict[str, Any] = {}
-        self.lines: list[tuple[str | None, str, set[str], bool]] = []  # (target, code, uses, has an effect)
+        # (target, code, uses, has an effect, NumPy's error state if not the caller's): the replay's lines
+        self.lines: list[tuple[str | None, str, set[str], bool, Any]] = []
+        self.errors = np.geterr()
         self.arg_tensors: dict[int, str] = {}  # id(traced stand-in) -> the argument's name
         self.fresh: set[int] = set()  # leaves that fn made itself (Tensor(..., requires_grad=True))
         self.user_create_graph: list[bool] = []
@@ -189,6 +246,9 @@ class _Recorder:
     def fail(self, reason: str) -> None:
         if self.failed is None:
             self.failed = reason
+            if _DEBUG:
+                import traceback
+                traceback.print_stack()
 
     # ------------------------------------------------------------------ names
     def bind(self, obj: Any, prefix: str) -> str:
@@ -206,7 +266,7 @@ class _Recorder:
         self.keep.append(view)
         self.slots[id(view)] = name
         if code is not None:
-            self.lines.append((name, code, uses, effect))
+            self.line(name, code, uses, effect)
         if t is not None:
             t.data = view
             self.tensors.append(t)
@@ -305,6 +365,21 @@ class _Recorder:
             self.computed[code] = f"v{len(self.keep)}"
         self.new_slot(out, out.data, code, uses)
 
+    def numpy_call(self, fn: Any, args: Any, kwargs: dict[str, Any], result: Any, what: str) -> Any:
+        """NumPy called on traced arrays outside an op: one more call of the replay (its result a new slot)."""
+        if isinstance(result, np.generic):  # kept as a 0-d traced array, so control flow on it is still seen
+            result = np.asarray(result)
+        if not isinstance(result, np.ndarray):
+            self.fail(f"{what} of a traced value gives a {type(result).__name__} inside fn; use Tensor operations")
+            return result
+        try:
+            uses: set[str] = set()
+            parts = [self.expr(a, uses)[0] for a in args] + [f"{k}={self.expr(v, uses)[0]}" for k, v in kwargs.items()]
+        except _Fallback as e:
+            self.fail(str(e))
+            return result
+        return self.new_slot(None, result, f"{self.bind(fn, 'f')}({', '.join(parts)})", uses)
+
     def tensor_made(self, t: Tensor, data: Any, dtype: Any) -> None:
         """``Tensor(data)`` inside fn: a copy of a traced value is recorded as an op."""
         if t.requires_grad:
@@ -339,35 +414,45 @@ class _Recorder:
             code = f"_wrap({self.expr(value, uses)[0]})"
         else:
             code = self.bind(value, "c")
-        self.lines.append((None, f"{ref}.grad = {code}", uses, True))
+        self.line(None, f"{ref}.grad = {code}", uses, True)
 
     def host(self, call: Callable[[], Any], label: str) -> None:
         self.computed.clear()  # a step changes parameters in place: reading them again gives new values
-        self.lines.append((None, f"{self.bind(call, 'h')}()  # {label}", set(), True))
+        self.line(None, f"{self.bind(call, 'h')}()  # {label}", set(), True)
+
+    def line(self, target: str | None, code: str, uses: set[str], effect: bool) -> None:
+        errors = np.geterr()  # the engine silences NumPy's warnings in places (known zeros): so does the replay
+        self.lines.append((target, code, uses, effect, None if errors == self.errors else tuple(errors.items())))
 
     # ------------------------------------------------------------------ the replay
     def build(self, args: list[str], result: str, result_uses: set[str]) -> tuple[str, Any]:
         """The replay's source (dead code dropped, each slot deleted after its last use) and the function."""
         live = set(result_uses)
         kept = []
-        for target, code, uses, effect in reversed(self.lines):
+        for target, code, uses, effect, errors in reversed(self.lines):
             if effect or target in live:
-                kept.append((target, code, uses))
+                kept.append((target, code, uses, errors))
                 live |= uses
         kept.reverse()
         last: dict[str, int] = {}
-        for i, (_, _, uses) in enumerate(kept):
+        for i, (_, _, uses, _) in enumerate(kept):
             for u in uses:
                 last[u] = i
         body = [f"{name}.grad = None" for name in sorted(self.reset)]
         if self.uses_handed:
             body.append("_handed = set()")
-        used = set(result_uses).union(*(uses for _, _, uses in kept))
-        for i, (target, code, uses) in enumerate(kept):
-            body.append(f"{target} = {code}" if target in used else code)
+        used = set(result_uses).union(*(uses for _, _, uses, _ in kept))
+        state = None
+        for i, (target, code, uses, errors) in enumerate(kept):
+            if errors != state:
+                if errors is not None:
+                    body.append(f"with {self.bind(np.errstate, 'f')}(**{self.bind(dict(errors), 'c')}):")
+                state = errors
+            pad = "    " if state is not None else ""
+            body.append(pad + (f"{target} = {code}" if target in used else code))
             dead = sorted(u for u in uses if last[u] == i and u.startswith("v") and u not in result_uses)
             if dead:
-                body.append(f"del {', '.join(dead)}")
+                body.append(pad + f"del {', '.join(dead)}")
         body.append(f"return {result}")
         names = ["_acc", "_wrap", *self.bindings]
         src = (f"def _make({', '.join(names)}):\n    def replay({', '.join(args)}):\n"
@@ -436,9 +521,8 @@ def _hooks(rec: _Recorder) -> list[tuple[Any, str, Any]]:
         _GRAD_SET(self, value)
     hooks.append((Tensor, "grad", property(grad_get, grad_set)))
 
-    for name in ("_converted", "__array__"):
-        def convert(self: Tensor, *args: Any, _orig: Any = getattr(Tensor, name), _name: str = name,
-                    **kwargs: Any) -> Any:
+    for name, original in (("_converted", Tensor._converted), ("__array__", Tensor.__array__)):
+        def convert(self: Tensor, *args: Any, _orig: Any = original, _name: str = name, **kwargs: Any) -> Any:
             if rec.watching() and (isinstance(self.data, _Traced) or (self.requires_grad and self._op is None)):
                 what = args[0] if _name == "_converted" and args else "np.asarray()"
                 rec.fail(f"{what} of a traced value inside fn (control flow or a NumPy array taken from data)")
@@ -677,8 +761,8 @@ class Compiled:
                 rec.arg_tensors[id(t)] = f"a{i}"
                 rec.new_slot(t, x.data, f"a{i}.data", set())
                 stand_ins.append(t)
-            elif isinstance(x, np.ndarray):
-                stand_ins.append(rec.new_slot(None, x, None, set(), name=f"a{i}"))
+            elif isinstance(x, np.ndarray) or (isinstance(x, np.generic) and x.dtype.kind in "biuf"):
+                stand_ins.append(rec.new_slot(None, np.asarray(x), None, set(), name=f"a{i}"))
             else:
                 stand_ins.append(x)
         return stand_ins
@@ -713,7 +797,7 @@ class Compiled:
                     continue
                 exprs.append(rec.bind(x, "t"))
                 values.append(x)
-            elif isinstance(x, np.ndarray) or isinstance(x, (int, float, complex, str, bool, np.generic)):
+            elif isinstance(x, (np.ndarray, int, float, complex, str, bool, np.generic)):
                 try:
                     e, _ = rec.expr(x, uses)
                 except _Fallback as err:
@@ -739,6 +823,8 @@ def _signature(x: Any) -> Any:
         return x.data.shape, x.data.dtype, x.requires_grad, x._op is None
     if isinstance(x, np.ndarray):
         return type(x), x.shape, x.dtype
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":  # a NumPy scalar is a 0-d array: its value is data
+        return type(x), "scalar"
     return type(x), x
 
 
