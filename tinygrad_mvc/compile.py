@@ -232,6 +232,7 @@ class _Recorder:
         self.fresh: set[int] = set()  # leaves that fn made itself (Tensor(..., requires_grad=True))
         self.user_create_graph: list[bool] = []
         self.handed: set[int] = set()
+        self.param_data: dict[int, str] = {}  # id(a parameter's array) -> the expression that reads it
         self.reset: set[str] = set()  # leaves made inside fn: their .grad is cleared at the start of a replay
         self.computed: dict[str, str] = {}  # code of a built-in op's call -> its slot (common subexpressions)
         self.uses_handed = False
@@ -295,12 +296,18 @@ class _Recorder:
                     raise _Fallback(f"fn uses a Tensor of shape {obj.shape} made by op '{obj._op.name}' outside the "
                                     f"recorded ops (a graph from outside fn, or an op with its own __call__)")
                 ref = self.arg_tensors.get(id(obj)) or self.bind(obj, "t")
+                if id(data) not in self.param_data:  # fn may use the array itself too ([p.data for p in ...])
+                    self.param_data[id(data)] = f"{ref}.data"
+                    self.keep.append(data)
                 return f"{ref}.data", True  # a parameter: read at every call
             return self.expr(data, uses)
         if isinstance(obj, np.ndarray):
             name = self.slots.get(id(obj))
             if name is not None:
                 uses.add(name)
+                return name, True
+            name = self.param_data.get(id(obj))
+            if name is not None:
                 return name, True
             alias = self._alias(obj)
             if alias is not None:
