@@ -149,6 +149,7 @@ def test_moons_training_step_equals_eager(weight_decay: bool, optimizer: str) ->
             for p, q in zip(eager_model.parameters(), model.parameters()):
                 same_bytes(q.data, p.data, f"parameter, step {k}")
                 same_bytes(q.grad.data, p.grad.data, f"gradient, step {k}")
+                assert type(q.data) is type(q.grad.data) is type(got["loss"].data) is np.ndarray  # no traced views left
     assert compiled.traces == 1 and opt.step_count == eager_opt.step_count == 5
     assert "SGD.step()" in compiled.source or "Adam.step()" in compiled.source
 
@@ -283,6 +284,15 @@ def _odd_output(x: Any) -> Any:
     return (W * x).sum().detach(), object
 
 
+def _second_order(x: Any) -> tuple[Tensor, Tensor]:
+    loss = (tg.tanh(W * x) ** 2).sum()
+    loss.backward(create_graph=True)
+    g, W.grad = W.grad, None
+    penalty = (g * g).sum()
+    penalty.backward()
+    return loss.detach(), penalty.detach()
+
+
 def _closure_step(x: Any) -> Tensor:
     opt = tg.optim.SGD([W], lr=0.0)
     return opt.step(lambda: (W * x).sum())
@@ -303,6 +313,7 @@ FALLBACKS: dict[str, tuple[Callable[..., Any], str]] = {
     "output with a graph": (_live_graph, "graph is still alive"),
     "output structure": (_odd_output, "returns a type"),
     "step(closure)": (_closure_step, "closure"),
+    "create_graph": (_second_order, "create_graph=True"),
 }
 
 

@@ -560,6 +560,8 @@ def _hooks(rec: _Recorder) -> list[tuple[Any, str, Any]]:
 
     def accumulate_leaf(t: Tensor, g: Tensor, create_graph: bool, handed_out: set[int]) -> None:
         user = rec.user_create_graph[-1] if rec.user_create_graph else create_graph
+        if user and rec.active():  # the gradients must carry their graphs, for the caller's next backward()
+            rec.fail("backward(create_graph=True) inside fn: higher-order gradients are not replayed")
         if rec.active():
             try:
                 return rec.accumulate(t, g)
