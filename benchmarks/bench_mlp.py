@@ -137,6 +137,32 @@ class MoonsTg:
         return [p.data for p in self.params]
 
 
+# ---- issue 18: the moons step under tg.compile (its own columns; the eager ones are unchanged)
+COMPILED_TARGET = 1.3  # issue 18: the compiled moons step, L2 in the loss, at most 1.3x hand-written NumPy
+
+
+def _compiled_moons(base: Params, X: np.ndarray, signs: np.ndarray, first: dict[str, Callable[[], object]],
+                    timed: dict[str, Callable[[], object]]) -> None:
+    """Columns for MoonsTg.step under tg.compile. The gate checks a replay: one traced step, the parameters
+    put back to ``base``, then the replayed step from there."""
+    for label, decay in (("tinygrad_mvc, tg.compile (L2 in the loss)", False),
+                         ("tinygrad_mvc, tg.compile (L2 as weight_decay)", True)):
+        def replayed(d: bool = decay) -> np.ndarray:
+            model = MoonsTg(base, d)
+            step = tg.compile(model.step)
+            step(X, signs)
+            for p, value in zip(model.params, base):
+                p.data[...] = value
+            got = _flat(step(X, signs))
+            if step.traces != 1:
+                raise AssertionError("the compiled step traced more than once")
+            return got
+        first[label] = replayed
+        compiled = tg.compile(MoonsTg(base, decay).step)
+        timed[label] = lambda s=compiled: s(X, signs)
+# ---- end of issue 18
+
+
 class Value:
     """A scalar of micrograd's design: data, grad, the inputs it came from, and a closure for backward."""
 
@@ -262,6 +288,7 @@ def bench_moons(repeat: int, peers: bool, n: int = MOONS_N) -> list[str]:
             first[label] = lambda d=decay: _flat(MoonsTg(base, d).step(X, signs))
             model = MoonsTg(base, decay)
             timed[label] = lambda m=model: m.step(X, signs)
+        _compiled_moons(base, X, signs, first, timed)  # issue 18
         first["per-scalar engine"] = lambda: _flat(MoonsScalar(base).step(X, signs))
     else:
         title += ": peers, timed after ours"
@@ -278,7 +305,10 @@ def bench_moons(repeat: int, peers: bool, n: int = MOONS_N) -> list[str]:
     columns = {"hand-written NumPy": lambda: moons_step_numpy(reference, X, signs)}
     columns.update({k: fn for k, fn in timed.items() if k in passed})
     results = time_columns(columns, repeat=repeat)
-    targets = None if peers else {k: TARGETS["a"] for k in first if k.startswith("tinygrad_mvc")}
+    targets = None if peers else {k: TARGETS["a"] for k in first if k.startswith("tinygrad_mvc")
+                                  and "tg.compile" not in k}
+    if not peers:
+        targets["tinygrad_mvc, tg.compile (L2 in the loss)"] = COMPILED_TARGET  # issue 18
     lines = report(title, results, "hand-written NumPy", failed, targets=targets, case="step (a)")
     if scalar is not None:  # about a second a step: timed on its own, a few times
         per_scalar = time_columns({"s": lambda: scalar.step(X, signs)}, repeat=3, warmup=0, min_time=0)["s"][0]

@@ -1,7 +1,8 @@
 """Framework overhead against hand-written NumPy with hand-derived gradients.
 
 A forward + backward of a chain of 1 000 elementwise ops, ``x = tanh(x * 1.01 + 0.1)`` then
-    ``sum``, on a shape-(8,) vector: almost pure bookkeeping. Target: at most 3x NumPy.
+    ``sum``, on a shape-(8,) vector: almost pure bookkeeping. Target: at most 3x NumPy; the same
+    function under ``tg.compile`` (a replay of straight-line NumPy calls), at most 1.3x.
 Training steps of whole networks, the other overhead figure, are in bench_mlp.py.
 
 Every column's result is checked against the hand-written one before it is timed. Optional
@@ -81,6 +82,22 @@ def chain_autograd(x0: np.ndarray) -> np.ndarray:
     return autograd.grad(f)(x0)
 
 
+# ------------------------------------------------------------------------ issue 18: the chain under tg.compile
+
+COMPILED = "tinygrad_mvc, tg.compile"
+COMPILED_TARGET = 1.3  # issue 18: the compiled chain at most 1.3x hand-written NumPy per op
+
+
+def _compiled_chain(x0: np.ndarray, want: np.ndarray) -> dict[str, object]:
+    """The same chain_tg under tg.compile: traced once here, replayed (and checked) before it is timed."""
+    compiled = tg.compile(chain_tg)
+    compiled(x0)
+    _check_same(COMPILED, [compiled(x0)], [want], 1e-10)
+    if compiled.traces != 1 or not compiled.source:
+        raise AssertionError(f"{COMPILED}: the chain did not replay ({compiled.cache})")
+    return {COMPILED: lambda: compiled(x0)}
+
+
 def _check_same(name: str, got: list[np.ndarray], want: list[np.ndarray], rtol: float) -> None:
     for i, (a, b) in enumerate(zip(got, want)):
         if not np.allclose(a, b, rtol=rtol, atol=rtol * 1e-2 * float(np.abs(b).max() + 1e-30)):
@@ -99,6 +116,7 @@ def bench_chain(repeat: int, peers: bool) -> list[str]:
     if not peers:
         _check_same("tinygrad_mvc", [chain_tg(x0)], [want], 1e-10)
         columns["tinygrad_mvc"] = lambda: chain_tg(x0)
+        columns.update(_compiled_chain(x0, want))
     else:
         impls = {"torch": chain_torch, "autograd": chain_autograd}
         for name in _peers():
@@ -107,7 +125,7 @@ def bench_chain(repeat: int, peers: bool) -> list[str]:
         title += ": peers, timed after ours"
     if len(columns) == 1:
         return []
-    targets = None if peers else {"tinygrad_mvc": TARGET}
+    targets = None if peers else {"tinygrad_mvc": TARGET, COMPILED: COMPILED_TARGET}
     return report(title, time_columns(columns, repeat=repeat), "hand-written NumPy", targets=targets,
                   case=f"chain of {DEPTH} ops")
 

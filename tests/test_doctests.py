@@ -3,6 +3,7 @@
 import doctest
 import importlib
 
+import numpy as np
 import pytest
 
 MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygrad_mvc.ops",
@@ -11,11 +12,15 @@ MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygr
            "tinygrad_mvc.viz.graph", "tinygrad_mvc.expr", "tinygrad_mvc.viz.fd_error",
            "tinygrad_mvc.cli.bench", "tinygrad_mvc.nn", "tinygrad_mvc.losses", "tinygrad_mvc.optim",
            "tinygrad_mvc.datasets", "tinygrad_mvc.viz.training", "tinygrad_mvc.optimize", "tinygrad_mvc.fit",
-           "tinygrad_mvc.viz.descent", "tinygrad_mvc.viz.fit", "tinygrad_mvc.cli.fit"]
+           "tinygrad_mvc.viz.descent", "tinygrad_mvc.viz.fit", "tinygrad_mvc.cli.fit", "tinygrad_mvc.viz.trace",
+           "tinygrad_mvc.viz.animate", "tinygrad_mvc.sparsity", "tinygrad_mvc.compile", "tinygrad_mvc.linalg",
+           "tinygrad_mvc.pytree", "tinygrad_mvc.lr_scheduler"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    # ``tg`` and ``np`` are at hand in every example, as in the API reference
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+                             extraglobs={"tg": importlib.import_module("tinygrad_mvc"), "np": np})
     assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples failed in {name}"

@@ -178,3 +178,9 @@ __all__ += [
 from .engine import tune_allocator  # noqa: E402
 
 __all__ += ["tune_allocator"]
+
+# ---- issue 18: tg.compile (one block)
+from .compile import Compiled, compile  # noqa: E402
+
+__all__ += ["compile", "Compiled"]
+# ---- end of tg.compile

@@ -2,7 +2,8 @@
 
 A 2-16-16-1 ReLU network is trained with the max-margin (hinge) loss plus 1e-4·L2, by full-batch SGD
 with a learning rate that decays from 1.0 to 0.1 (micrograd's recipe). Each step is one forward
-pass over all points at once, one ``backward`` and one optimizer step. The job writes
+pass over all points at once, one ``backward`` and one optimizer step, compiled with ``tg.compile``
+(traced once, then replayed as straight-line NumPy). The job writes
 
 - ``loss.png``: the loss and the training accuracy at every step;
 - ``decision_boundary.png``: the network's score over the plane, its zero contour and the data;
@@ -66,15 +67,21 @@ def train(n_samples: int = 200, steps: int = 150, seed: int = 1, progress: bool 
     model = tg.nn.MLP(SIZES, activation="relu", rng=seed)
     opt = tg.optim.SGD(model.parameters(), lr=1.0)
     run = Training(model, X, y)
+
+    @tg.compile  # traced on the first step, replayed after: the same numbers as eager code, bit for bit
+    def step(X: np.ndarray, signs: np.ndarray) -> tuple[tg.Tensor, tg.Tensor]:
+        loss, scores = loss_and_scores(model, X, signs)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss, scores
+
     start = time.perf_counter()
     # disable=None: a bar on a terminal, none in logs and pipes (where every redraw would be a line).
     bar = tqdm(range(steps), desc="training", unit="step", disable=None if progress else True, leave=False)
     for k in bar:
-        loss, scores = loss_and_scores(model, X, signs)
-        opt.zero_grad()
-        loss.backward()
-        opt.lr = 1.0 - 0.9 * k / steps
-        opt.step()
+        opt.lr = 1.0 - 0.9 * k / steps  # read by the step at every call
+        loss, scores = step(X, signs)
         accuracy = float(np.mean((scores.data > 0) == (y == 1)))
         run.history["loss"].append(loss.item())
         run.history["accuracy"].append(accuracy)
