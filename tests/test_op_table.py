@@ -193,6 +193,7 @@ NON_OP_FUNCTIONS = {"Tensor", "Primitive", "primitive", "no_grad", "enable_grad"
                     # submodules built on the ops (tested in test_nn.py, test_losses.py, test_optim.py)
                     "nn", "losses", "optim", "datasets",
                     "zeros_like", "ones_like", "full_like", "randn_like",  # constructors, like zeros
+                    "compile", "Compiled", "tune_allocator",  # speed tools (test_compile.py, test_memory.py)
                     "linalg"}  # its primitives are reached in test_every_table_op_is_reached
 NOT_DIFFERENTIABLE: set[str] = set()
 
