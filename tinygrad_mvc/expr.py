@@ -3,10 +3,11 @@
 The grammar is small on purpose: numbers (``2``, ``0.5``, ``1e-3``; ASCII digits only, see
 :func:`parse_number`), the constants ``pi`` and ``e`` (:data:`CONSTANTS`), variables (identifiers),
 ``+ - * / **`` with Python's precedence (``**`` is right-associative and binds tighter than a
-unary minus: ``-x**2 == -(x**2)``, ``2**3**2 == 512``), parentheses, and one-argument calls of
-the functions in :data:`FUNCTIONS`: every elementwise one-input op of the derivative table
-(:data:`tinygrad_mvc.ops.TABLE`) that is public in ``tinygrad_mvc``, so an op added to the table is
-known here without a second list. Anything else — attribute access, indexing, strings,
+unary minus: ``-x**2 == -(x**2)``, ``2**3**2 == 512``), parentheses, one-argument calls of the
+functions in :data:`FUNCTIONS` (every elementwise one-input op of the derivative table,
+:data:`tinygrad_mvc.ops.TABLE`, that is public in ``tinygrad_mvc``) and two-argument calls of those in
+:data:`FUNCTIONS2` (``arctan2(y, x)``, ``hypot``, ``maximum``, ``minimum``, ``mod``, ``fmod``), so an op
+added to the table is known here without a second list. Anything else — attribute access, indexing, strings,
 keywords, other calls, comparisons — is an :class:`ExprError` that names the offending part and
 its column. The text is read by a hand-written tokenizer and a precedence-climbing parser with an
 explicit depth limit, so no input can reach ``eval`` or exhaust the interpreter's stack.
@@ -36,11 +37,11 @@ import numpy as np
 import tinygrad_mvc as _package
 
 from . import ops
-from .engine import Primitive, UnaryPrimitive
+from .engine import BinaryPrimitive, Primitive, UnaryPrimitive
 from .tensor import Tensor
 
-__all__ = ["Expr", "ExprError", "parse", "evaluate", "free_variables", "parse_number", "FUNCTIONS", "CONSTANTS",
-           "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["Expr", "ExprError", "parse", "evaluate", "free_variables", "parse_number", "FUNCTIONS", "FUNCTIONS2",
+           "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH"]
 
 MAX_LENGTH = 1000
 """Longest accepted text, in characters."""
@@ -50,21 +51,27 @@ MAX_DEPTH = 100
 
 
 
-def table_functions(table: Mapping[str, Primitive], public: Any) -> dict[str, Primitive]:
-    """The ops of ``table`` an expression may call: elementwise, exactly one input, and named in ``public``.
+def table_functions(table: Mapping[str, Primitive], public: Any, inputs: int = 1) -> dict[str, Primitive]:
+    """The ops of ``table`` an expression may call: elementwise, ``inputs`` array inputs (1 or 2) and
+    no options, differentiable, and named in ``public``.
 
-    Internal helpers (``identity``, ``neg``, ``tanh_grad``, ...) are not public; ``clip`` takes options
-    and ``maximum`` two inputs, so neither is a one-input op.
+    Internal helpers (``identity``, ``neg``, ``tanh_grad``, ...) are not public; ``clip`` takes options,
+    ``maximum`` two inputs and ``less`` has no derivative.
 
-    >>> sorted(table_functions(ops.TABLE, ["sin", "clip", "maximum", "tanh_grad"]))
+    >>> sorted(table_functions(ops.TABLE, ["sin", "clip", "maximum", "tanh_grad", "less"]))
     ['sin']
+    >>> sorted(table_functions(ops.TABLE, ["sin", "clip", "maximum", "less"], inputs=2))
+    ['maximum']
     """
     public = set(public)
+    kind = {1: UnaryPrimitive, 2: BinaryPrimitive}[inputs]
     return {name: prim for name, prim in table.items()
-            if name in public and prim.elementwise and isinstance(prim, UnaryPrimitive)}
+            if name in public and prim.elementwise and prim.differentiable and isinstance(prim, kind)}
 
 
-_TENSOR_FUNCTIONS: dict[str, Callable[[Any], Any]] = dict(table_functions(ops.TABLE, _package.__all__))
+_TENSOR_FUNCTIONS: dict[str, Callable[..., Any]] = dict(table_functions(ops.TABLE, _package.__all__))
+_TENSOR_FUNCTIONS2: dict[str, Callable[..., Any]] = dict(table_functions(ops.TABLE, _package.__all__, inputs=2))
+_ARITY: dict[str, int] = {**dict.fromkeys(_TENSOR_FUNCTIONS, 1), **dict.fromkeys(_TENSOR_FUNCTIONS2, 2)}
 
 # Plain NumPy versions, used as an independent reference (finite differences): each op's own NumPy
 # forward function, never its derivative rule. They accept complex input for the complex-step
@@ -90,11 +97,15 @@ _COMPLEX_SAFE: dict[str, Callable[[Any], Any]] = {
     "trunc": lambda x: np.trunc(np.real(x)), "round": lambda x: np.round(np.real(x)),
 }
 
-_NUMPY_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    name: _COMPLEX_SAFE.get(name, prim.fun) for name, prim in _TENSOR_FUNCTIONS.items()}
+_NUMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    name: _COMPLEX_SAFE.get(name, prim.fun) for name, prim in {**_TENSOR_FUNCTIONS, **_TENSOR_FUNCTIONS2}.items()}
+_TENSOR_FUNCTIONS = {**_TENSOR_FUNCTIONS, **_TENSOR_FUNCTIONS2}
 
-FUNCTIONS: tuple[str, ...] = tuple(sorted(_TENSOR_FUNCTIONS))
-"""The functions an expression may call, each with exactly one argument (derived from the op table)."""
+FUNCTIONS: tuple[str, ...] = tuple(sorted(n for n, k in _ARITY.items() if k == 1))
+"""The one-argument functions an expression may call (derived from the op table)."""
+
+FUNCTIONS2: tuple[str, ...] = tuple(sorted(n for n, k in _ARITY.items() if k == 2))
+"""The two-argument functions an expression may call, ``arctan2(y, x)``, ``hypot(x, y)``, ``maximum(x, y)``..."""
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 """Names that stand for numbers (so they are not variables)."""
@@ -347,15 +358,23 @@ class _Parser:
     def _call(self, name: str, col: int, depth: int) -> None:
         if name in CONSTANTS:
             raise self.fail(f"{_show(name)} is a constant, not a function (write {name}*(...) for a product)", col)
-        if name not in _TENSOR_FUNCTIONS:
-            raise self.fail(f"{_show(name)} is not a known function (known: {', '.join(FUNCTIONS)})", col)
+        if name not in _ARITY:
+            raise self.fail(f"{_show(name)} is not a known function (known: {', '.join(FUNCTIONS + FUNCTIONS2)})",
+                            col)
+        arity = _ARITY[name]
+        want = "one argument" if arity == 1 else f"{arity} arguments"
         paren = self.col
         self._advance()  # the '('
-        if self.value == ")":
-            raise self.fail(f"{name}() takes one argument, got none", col)
-        self._expr(0, depth + 1)
-        if self.value == ",":
-            raise self.fail(f"{name}() takes one argument, got more", self.col)
+        for k in range(arity):
+            if self.value == ")" and self.kind == "op":
+                raise self.fail(f"{name}() takes {want}, got {k or 'none'}", col)
+            self._expr(0, depth + 1)
+            if k < arity - 1:
+                if self.value != "," or self.kind != "op":
+                    raise self.fail(f"{name}() takes {want}, got {k + 1}", col)
+                self._advance()
+        if self.value == "," and self.kind == "op":
+            raise self.fail(f"{name}() takes {want}, got more", self.col)
         self._close(paren)
         self.code.append(("call", name, col))
 
@@ -448,7 +467,11 @@ class Expr:
             elif kind == "var":
                 stack.append(values[arg])
             elif kind == "call":
-                stack.append(functions[arg](lift(stack.pop())))
+                if _ARITY[arg] == 1:
+                    stack.append(functions[arg](lift(stack.pop())))
+                else:
+                    b, a = lift(stack.pop()), lift(stack.pop())
+                    stack.append(functions[arg](a, b))
             elif kind == "neg":
                 stack.append(-stack.pop())
             else:

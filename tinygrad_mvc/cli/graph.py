@@ -28,11 +28,12 @@ DEFAULT_OUT = OUT_ROOT / "graph.svg"
 
 def _expr_epilog() -> str:
     """What an expression may contain, for ``--help``: the functions are the op table's own list."""
-    from tinygrad_mvc.expr import CONSTANTS, FUNCTIONS
+    from tinygrad_mvc.expr import CONSTANTS, FUNCTIONS, FUNCTIONS2
 
     return ("EXPR is arithmetic only: numbers (2, 0.5, 1e-3; ASCII digits), the constants "
             f"{' and '.join(CONSTANTS)}, variables, + - * / ** (x**2, not x^2), parentheses and the one-argument "
-            f"functions {' '.join(FUNCTIONS)}. It is parsed, never run as Python; anything else is refused (exit 2). "
+            f"functions {' '.join(FUNCTIONS)}. Two-argument functions: {', '.join(f + '(a, b)' for f in FUNCTIONS2)}. "
+            "It is parsed, never run as Python; anything else is refused (exit 2). "
             "Quote it for the shell; one that starts with '-' needs a leading space or parentheses: ' -x**2' or "
             "'(-x**2)'.")
 
