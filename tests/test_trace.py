@@ -274,8 +274,6 @@ def test_a_40_op_chain_fits_2000_px(tmp_path):
 
 
 @needs_dot
-@pytest.mark.xfail(strict=True, reason="known limit: a long sum of many two-leaf terms wraps into rows whose "
-                   "floating leaves spread to about 2600 px; chains and networks fit (tests above)")
 def test_a_60_node_graph_with_many_leaves_fits_2000_px(tmp_path):
     xs = [tg.tensor(0.1 * i, requires_grad=True, name=f"x{i}") for i in range(12)]
     ws = [tg.tensor(1.0 - 0.1 * i, requires_grad=True, name=f"w{i}") for i in range(12)]

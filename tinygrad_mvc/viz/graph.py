@@ -117,7 +117,7 @@ def layout_graph(trace: Trace, *, show_data: bool = True, show_grad: bool = True
     import graphviz  # lazy: importing tinygrad_mvc must not need it
 
     shown = _nearest(trace, max_nodes)
-    flow, rows = _arrangement(trace, shown, rankdir)
+    flow, rows, floating = _arrangement(trace, shown, rankdir)
     nohtml = graphviz.nohtml
     dot = graphviz.Digraph("computation_graph", graph_attr={
         "rankdir": _ENGINE_DIRECTION[flow] if rows else flow, "nodesep": "0.25", "ranksep": "0.35",
@@ -160,7 +160,7 @@ def layout_graph(trace: Trace, *, show_data: bool = True, show_grad: bool = True
             with dot.subgraph() as same:
                 same.attr(rank="same")
                 for i in row:
-                    if i in fed:  # sources float just above the row, beside the node that uses them
+                    if i in fed or not floating:  # floating sources sit just above, beside their use
                         same.node(f"n{i}")
     hidden = len(trace.nodes) - len(shown)
     if hidden:
@@ -230,6 +230,7 @@ CHAR_PX = 9.6
 BOX_PAD_PX = 32
 BOX_HEIGHT_PX = 90
 RANK_GAP_PX = 56
+FLOAT_SOURCES = 0.6  # sources float above wrapped rows while there are at most this many per other node
 
 
 def _nearest(trace: Trace, max_nodes: int | None) -> set[int]:
@@ -281,8 +282,9 @@ def _box_width(n: TraceNode) -> float:
     return CHAR_PX * max(len(line) for line in lines) + BOX_PAD_PX
 
 
-def _arrangement(trace: Trace, shown: set[int], rankdir: str | None) -> tuple[str, list[list[int]]]:
-    """The flow direction, and the rows it wraps into (empty when one row holds it all).
+def _arrangement(trace: Trace, shown: set[int], rankdir: str | None) -> tuple[str, list[list[int]], bool]:
+    """The flow direction, the rows it wraps into (empty when one row holds it all), and whether sources
+    float above their row rather than sit in it.
 
     ``rankdir=None`` flows left to right (as micrograd draws) unless the graph is much broader than
     deep, which reads better top to bottom. A flow longer than PAGE_PX (each level as wide as its
@@ -301,15 +303,19 @@ def _arrangement(trace: Trace, shown: set[int], rankdir: str | None) -> tuple[st
     step = [(max(width[i] for i in by_level[lv]) if across else BOX_HEIGHT_PX) + RANK_GAP_PX
             for lv in range(depth) if lv in by_level]
     if sum(step) <= PAGE_PX:
-        return flow, []
+        return flow, [], True
     fed = {e.dst for e in trace.edges}
+    # Few sources (a network's weights and biases) float above their row, beside their use; many (a long
+    # sum of products of leaves) would spread a row of their own wider than the page, so they join the row.
+    sources = [i for i in shown if i not in fed]
+    floating = len(sources) <= FLOAT_SOURCES * (len(shown) - len(sources))
     rows: list[list[int]] = []
     current: list[int] = []
     used = [0.0, 0.0]  # the row itself, and the line of its sources floating above it
     for lv in range(depth):
         members = sorted(by_level.get(lv, []))
-        cost = [sum(width[i] + RANK_GAP_PX for i in members if i in fed),
-                sum(width[i] + RANK_GAP_PX / 2 for i in members if i not in fed)]
+        cost = [sum(width[i] + RANK_GAP_PX for i in members if i in fed or not floating),
+                sum(width[i] + RANK_GAP_PX / 2 for i in members if i not in fed and floating)]
         if current and max(used[0] + cost[0], used[1] + cost[1]) > PAGE_PX:
             rows.append(current)
             current, used = [], [0.0, 0.0]
@@ -317,7 +323,7 @@ def _arrangement(trace: Trace, shown: set[int], rankdir: str | None) -> tuple[st
         used = [used[0] + cost[0], used[1] + cost[1]]
     if current:
         rows.append(current)
-    return flow, rows if len(rows) > 1 else []
+    return flow, (rows if len(rows) > 1 else []), floating
 
 
 def _summary_text(hidden: list[TraceNode]) -> str:
