@@ -371,13 +371,18 @@ def big_step_torch(params: list, X: object, y: object) -> Params:
     return [p.detach().numpy() for p in params]
 
 
-def bench_big(repeat: int, peers: bool, sizes: tuple[int, ...] = BIG_SIZES, batch: int = BIG_BATCH) -> list[str]:
+def _big_case(sizes: tuple[int, ...], batch: int) -> tuple[np.ndarray, np.ndarray, Params, np.ndarray, Params]:
+    """The data, the start and the hand-written step's result shared by tables (b) and (b')."""
     rng = np.random.default_rng(1)
     X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], batch)
     base = _init(sizes, rng, np.float32)
     want = _flat(big_step_numpy([p.copy() for p in base], X, y))
-    reference = [p.copy() for p in base]
+    return X, y, base, want, [p.copy() for p in base]
+
+
+def bench_big(repeat: int, peers: bool, sizes: tuple[int, ...] = BIG_SIZES, batch: int = BIG_BATCH) -> list[str]:
+    X, y, base, want, reference = _big_case(sizes, batch)
     title = f"(b) one SGD step, MLP {'-'.join(map(str, sizes))} tanh, batch {batch}, float32, cross-entropy"
     first: dict[str, Callable[[], object]] = {}
     timed: dict[str, Callable[[], object]] = {}
@@ -419,12 +424,7 @@ class BigLseTg(BigTg):
 
 def bench_big_lse(repeat: int, sizes: tuple[int, ...] = BIG_SIZES, batch: int = BIG_BATCH) -> list[str]:
     """Table (b'): the logsumexp form against the hand-written step of (b), same data, same start."""
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
-    y = rng.integers(0, sizes[-1], batch)
-    base = _init(sizes, rng, np.float32)
-    want = _flat(big_step_numpy([p.copy() for p in base], X, y))
-    reference = [p.copy() for p in base]
+    X, y, base, want, reference = _big_case(sizes, batch)
     title = (f"(b') one SGD step, MLP {'-'.join(map(str, sizes))} tanh, batch {batch}, float32, "
              "logsumexp(z) − z[rows, labels] written by hand")
     label = "tinygrad_mvc (logsumexp − picked logit)"

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .ops import _axes, _shape  # the table's own readings of shapes and axis options
 from .tensor import Tensor
 
 __all__ = ["hessian_pattern", "pattern_pairs", "colour", "seeds", "recover", "PatternCache", "DENSE_FRACTION"]
@@ -188,16 +189,6 @@ class _Opaque(Exception):
     """An op this module cannot analyse entry by entry: take it as dense."""
 
 
-def _shape(a: Any) -> tuple[int, ...]:
-    return a.data.shape if isinstance(a, Tensor) else np.shape(a)
-
-
-def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)):
-        axis = (axis,)
-    return tuple(int(a) % ndim for a in axis)
 
 
 def _slice_target(shape: tuple[int, ...], axis: Any) -> tuple[np.ndarray, int]:
