@@ -315,3 +315,30 @@ def test_plot_descent_draws_each_path_on_the_contours():
         tg.viz.plot_descent(rosenbrock, np.zeros((3, 3)))
     with pytest.raises(ValueError, match="xlim"):
         tg.viz.plot_descent(rosenbrock, gd, xlim=(1, 0))
+
+
+# ----------------------------------------------------------------------------- structured start points (issue 15)
+
+def test_minimisers_take_a_dict_or_tuple_of_arrays_and_give_x_back_in_it():
+    import tinygrad_mvc as tg
+
+    target = {"w": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array(-1.5)}
+
+    def loss(p):
+        return ((p["w"] - target["w"]) ** 2).sum() + (p["b"] - target["b"]) ** 2
+
+    for minimise, kwargs in ((tg.optimize.gradient_descent, {"lr": 0.25}), (tg.optimize.newton_minimize, {})):
+        r = minimise(loss, {"w": np.zeros((2, 2)), "b": 0.0}, **kwargs)
+        assert r.converged and set(r.x) == {"w", "b"}
+        assert r.x["w"].shape == (2, 2) and np.allclose(r.x["w"], target["w"]) and np.isclose(r.x["b"], -1.5)
+        assert r.history.shape[1] == 5  # the iterates flattened: 4 entries of w, then b
+    r = tg.optimize.newton_minimize(lambda p: ((p[0] - 1) ** 2).sum() + (p[1] ** 2).sum(),
+                                    (np.zeros(3), np.ones(2)))
+    assert isinstance(r.x, tuple) and np.allclose(r.x[0], 1.0) and np.allclose(r.x[1], 0.0)
+
+
+def test_a_list_of_numbers_is_still_one_vector():
+    import tinygrad_mvc as tg
+
+    r = tg.optimize.gradient_descent(lambda x: ((x - 3) ** 2).sum(), (0.0, 1.0), lr=0.25)
+    assert isinstance(r.x, np.ndarray) and r.x.tolist() == pytest.approx([3.0, 3.0])

@@ -249,6 +249,31 @@ def _out(x: np.ndarray) -> Any:
 
 # ----------------------------------------------------------------------------- minimisation
 
+def _structured(f: Callable[..., Any], x0: Any) -> tuple[Callable[..., Any], Any, Callable[[np.ndarray], Any] | None]:
+    """A start point given as a structure (a dict of arrays, a tuple of arrays, nested), as JAX users
+    write parameters: ``(f on one flat vector, that vector, a function putting a flat x back into the
+    structure)``. A flat point (a number, an array, a list or tuple of numbers) is returned unchanged,
+    with None for the third."""
+    from . import pytree
+
+    flat_numbers = isinstance(x0, (list, tuple)) and all(np.ndim(v) == 0 and not pytree.is_container(v)
+                                                         for v in x0)
+    if not pytree.is_container(x0) or flat_numbers:
+        return f, x0, None
+    leaves, treedef = pytree.flatten(x0)
+    arrays = [np.array(v.data if isinstance(v, Tensor) else v, dtype=np.float64) for v in leaves]
+    shapes = [a.shape for a in arrays]
+    bounds = np.cumsum([0] + [a.size for a in arrays])
+
+    def parts(v: Any, wrap: Callable[[Any, tuple[int, ...]], Any]) -> Any:
+        return pytree.unflatten(treedef, [wrap(v[a:b], shape) for a, b, shape in zip(bounds, bounds[1:], shapes)])
+
+    def f_flat(v: Tensor) -> Any:
+        return f(parts(v, ops.reshape))
+
+    return f_flat, np.concatenate([a.ravel() for a in arrays]), lambda x: parts(np.asarray(x), np.reshape)
+
+
 def gradient_descent(f: Callable[[Tensor], Tensor], x0: Any, lr: float = 0.1, max_iter: int = 1000,
                      tol: float = 1e-8, momentum: float = 0.0) -> OptimizeResult:
     """Minimise a scalar ``f`` by gradient descent: ``v ← momentum·v − lr·∇f(x)``, ``x ← x + v``.
@@ -257,12 +282,22 @@ def gradient_descent(f: Callable[[Tensor], Tensor], x0: Any, lr: float = 0.1, ma
     when the largest entry of ∇f is at most ``tol``. A value or gradient that stops being finite, or
     an iterate that runs off, is reported as divergence (try a smaller ``lr``).
 
+    ``x0`` may also be a structure of arrays, as JAX users write parameters (a dict, a tuple, nested;
+    as in JAX a list inside it is a container, so give vectors as arrays): ``f`` then gets the same
+    structure of Tensors and ``x`` comes back in it; ``history`` holds the iterates flattened (the
+    leaves in order, dicts in key order). A list or tuple of numbers is one vector, as before.
+
     >>> r = gradient_descent(lambda x: ((x - 3) ** 2).sum(), [0.0, 1.0], lr=0.25)
     >>> r.converged, r.x.round(6).tolist(), r.history.shape == (r.n_iter + 1, 2)
     (True, [3.0, 3.0], True)
+    >>> loss = lambda p: ((p["w"] - 1) ** 2).sum() + (p["b"] + 2) ** 2
+    >>> r = gradient_descent(loss, {"w": np.zeros(2), "b": 0.0}, lr=0.25)
+    >>> r.x["w"].round(6).tolist(), float(r.x["b"].round(6))
+    ([1.0, 1.0], -2.0)
     """
     name = "gradient_descent"
     _check_common(name, tol, max_iter)
+    f, x0, restore = _structured(f, x0)
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"{name}: lr must be a positive number, got {lr!r}")
     if not (0.0 <= momentum < 1.0):
@@ -290,9 +325,9 @@ def gradient_descent(f: Callable[[Tensor], Tensor], x0: Any, lr: float = 0.1, ma
                 break
             x = x_new
             history.append(x.copy())
-    return OptimizeResult(x=_out(x), converged=converged, n_iter=len(history) - 1, message=message,
-                          history=np.array(history), fun=values[len(history) - 1],
-                          values=np.array(values[:len(history)]))
+    return OptimizeResult(x=_out(x) if restore is None else restore(x), converged=converged,
+                          n_iter=len(history) - 1, message=message, history=np.array(history),
+                          fun=values[len(history) - 1], values=np.array(values[:len(history)]))
 
 
 def _stop(k: int, max_iter: int, tol: float, size: float, what: str, not_finite: str) -> tuple[bool, str] | None:
@@ -318,7 +353,8 @@ def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, m
     ``H + τI`` with τ just large enough to make it so (a Levenberg shift, between Newton and
     gradient descent), so the step always goes downhill; ``n_fallback`` counts those steps. The step
     length comes from a backtracking (Armijo) line search, so ``f`` decreases at every iterate.
-    Converged when the largest entry of ∇f is at most ``tol``.
+    Converged when the largest entry of ∇f is at most ``tol``. ``x0`` may be a structure of arrays, as
+    for :func:`gradient_descent`.
 
     >>> rosen = lambda v: (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
     >>> r = newton_minimize(rosen, [-1.2, 1.0])
@@ -327,6 +363,7 @@ def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, m
     """
     name = "newton_minimize"
     _check_common(name, tol, max_iter)
+    f, x0, restore = _structured(f, x0)
     x = _as_point(name, x0)
     shape, start = x.shape, x.copy()
     flat = lambda v: f(ops.reshape(v, shape))  # Newton works on a flat vector; f sees x0's shape
@@ -368,9 +405,9 @@ def newton_minimize(f: Callable[[Tensor], Tensor], x0: Any, tol: float = 1e-8, m
             history.append(v.reshape(shape).copy())
             val, g = vg(v)
             val, g = _scalar(name, val), np.asarray(g, dtype=np.float64).reshape(-1)
-    return OptimizeResult(x=_out(v.reshape(shape)), converged=converged, n_iter=len(history) - 1, message=message,
-                          history=np.array(history), fun=values[-1], values=np.array(values),
-                          n_fallback=fallbacks)
+    return OptimizeResult(x=_out(v.reshape(shape)) if restore is None else restore(v), converged=converged,
+                          n_iter=len(history) - 1, message=message, history=np.array(history), fun=values[-1],
+                          values=np.array(values), n_fallback=fallbacks)
 
 
 def _descent_direction(H: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
