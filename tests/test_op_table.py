@@ -189,6 +189,7 @@ NON_OP_FUNCTIONS = {"Tensor", "Primitive", "primitive", "no_grad", "enable_grad"
                     "rand", "as_rng", "finite_diff", "gradcheck", "GradcheckError",
                     # transforms take functions, not tensors (tested in test_transforms.py)
                     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
+                    "elementwise_grad",
                     "TaylorApproximation",
                     # submodules built on the ops (tested in test_nn.py, test_losses.py, test_optim.py)
                     "nn", "losses", "optim", "datasets",

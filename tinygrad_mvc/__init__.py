@@ -115,7 +115,7 @@ from .ops import (
 )
 from .taylor import TaylorApproximation, taylor
 from .tensor import Tensor
-from .transforms import grad, hessian, hvp, jacobian, jvp, linearize, value_and_grad, vjp
+from .transforms import elementwise_grad, grad, hessian, hvp, jacobian, jvp, linearize, value_and_grad, vjp
 
 # ----- issue 15 "Vocabulary": pytrees and PyTorch habits (zeros_like..., cat, optim.lr_scheduler) -----
 # isort: split
@@ -161,7 +161,7 @@ __all__ = [
     "maximum", "minimum", "where", "sum", "mean", "max", "min", "prod", "var", "logsumexp", "softmax",
     "log_softmax", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "concatenate", "stack",
     "matmul", "astype", "finite_diff", "nn", "losses", "optim", "datasets", "gradcheck", "GradcheckError",
-    "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "taylor",
+    "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "elementwise_grad", "taylor",
     "TaylorApproximation",
     # issue 15, tg.linalg and contractions
     "linalg", "dot", "inner", "outer", "tensordot", "einsum", "trace", "diag", "diagonal", "tril", "triu",

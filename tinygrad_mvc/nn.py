@@ -371,11 +371,21 @@ class Linear(Module):
     a ``np.random.Generator``; None draws fresh entropy). The weight is stored input-major, so the
     forward pass is one ``matmul`` with no transpose.
 
+    **The course's notation.** The course writes a layer as ``a⁽ᴸ⁾ = σ(W⁽ᴸ⁾ a⁽ᴸ⁻¹⁾ + b⁽ᴸ⁾)`` with
+    ``W`` of shape (out, in), ``b`` a column and the m examples as the columns of ``A`` (shape
+    (in, m)). Here examples are rows (PyTorch's and NumPy's habit): ``X = A.T``, ``weight = W.T``,
+    ``bias = b.ravel()``, and ``layer(X) = (W A + b).T``. :meth:`from_course` builds a layer from the
+    course's ``W`` and ``b``; ``layer.weight.data.T`` gives ``W`` back.
+
     >>> layer = Linear(3, 2, rng=0)
     >>> layer.weight.shape, layer.bias.shape
     ((3, 2), (2,))
     >>> layer(np.ones((4, 3))).shape
     (4, 2)
+    >>> W, b, A = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]]), np.array([[0.5], [0.0]]), np.ones((3, 4))
+    >>> course = Linear.from_course(W, b)
+    >>> np.array_equal(course(A.T).data.T, W @ A + b)
+    True
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Any = None,
@@ -390,6 +400,26 @@ class Linear(Module):
                              requires_grad=True)
         self.bias = (Tensor(gen.uniform(-bound, bound, out_features).astype(dtype), requires_grad=True)
                      if bias else None)
+
+    @classmethod
+    def from_course(cls, W: Any, b: Any = None) -> Linear:
+        """A layer from the course's ``W`` (shape (out, in)) and ``b`` (a column (out, 1) or a vector).
+
+        ``layer(A.T).T`` then equals ``W @ A + b`` for examples in the columns of ``A``.
+        """
+        W = np.array(W.data if isinstance(W, Tensor) else W, dtype=np.float64)
+        if W.ndim != 2:
+            raise ValueError(f"Linear.from_course: W must be a matrix of shape (out, in), got shape {W.shape}")
+        out_features, in_features = W.shape
+        layer = cls(in_features, out_features, bias=b is not None, rng=0)
+        layer.weight.data[...] = W.T
+        if b is not None:
+            b = np.array(b.data if isinstance(b, Tensor) else b, dtype=np.float64)
+            if b.size != out_features or (b.ndim == 2 and b.shape[1] != 1) or b.ndim > 2:
+                raise ValueError(f"Linear.from_course: b must be a column of shape ({out_features}, 1) or a vector "
+                                 f"of {out_features} entries for W of shape {W.shape}, got shape {b.shape}")
+            layer.bias.data[...] = b.reshape(-1)
+        return layer
 
     def forward(self, x: Any) -> Tensor:
         shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)

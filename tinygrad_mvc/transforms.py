@@ -34,7 +34,7 @@ from . import sparsity as sparsity_
 from .forward import push_forward
 from .tensor import Tensor, _wrap
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacobian", "hessian", "hvp", "elementwise_grad"]
 
 ArgNums = int | Sequence[int]
 
@@ -270,8 +270,9 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
         out = _trace("grad", f, call, kwargs, real=True)
         if out.data.size != 1:
             raise ValueError(
-                f"grad: the function returned shape {out.data.shape}, not a scalar; use tg.jacobian(f) for the "
-                f"Jacobian of a vector output, tg.vjp for a vector-Jacobian product, or reduce it (e.g. .sum())")
+                f"grad: the function returned shape {out.data.shape}, not a scalar; use tg.elementwise_grad(f) for "
+                f"the derivative at every point of an elementwise f, tg.jacobian(f) for the Jacobian of a vector "
+                f"output, tg.vjp for a vector-Jacobian product, or reduce it (e.g. .sum())")
         grads = engine.gradients(out, call.inputs, create_graph=call.create_graph)
         return _result(out, call), _single(_grouped(call, [_result(g, call) for g in grads]), argnums)
 
@@ -625,3 +626,41 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
             g = engine.gradients(out, call.inputs, create_graph=True)[0]
             return _result(engine.gradients(g, call.inputs, v)[0], call)
     return jvp(grad(f), (x,), (v,))[1]
+
+
+# ----- issue 16 "The course, exactly": derivatives on a grid (HIPS autograd's elementwise_grad) -----
+
+def elementwise_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """The derivative of an elementwise ``f`` at every entry: ``elementwise_grad(tg.sin)(xs)`` is ``cos(xs)``.
+
+    HIPS autograd's name. One backward pass with a cotangent of ones, so the result is the gradient
+    of ``f(x).sum()``: for an elementwise ``f`` (output entry i depends on input entry i only) that is
+    f′ at each entry, the way the course tabulates a derivative over a grid of points. The output
+    must have the input's shape; anything else is a ``ValueError``, since the sum of a Jacobian's rows
+    is then not a derivative per point (use :func:`jacobian`). Nest it for higher derivatives.
+
+    >>> import tinygrad_mvc as tg
+    >>> xs = np.array([0.0, np.pi / 2, np.pi])
+    >>> tg.elementwise_grad(tg.sin)(xs).round(12)
+    array([ 1.,  0., -1.])
+    >>> tg.elementwise_grad(tg.elementwise_grad(lambda x: x ** 3))(np.array([1.0, 2.0]))   # 6x
+    array([ 6., 12.])
+    """
+    name = "elementwise_grad"
+
+    @functools.wraps(f)
+    def elementwise_grad_f(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(name, argnums, len(args))
+        call = _prepare(name, args, nums)
+        out = _trace(name, f, call, kwargs, real=True)
+        for x in call.inputs:
+            if out.data.shape != x.data.shape:
+                raise ValueError(
+                    f"{name}: f maps an input of shape {x.data.shape} to shape {out.data.shape}, so it is not "
+                    f"elementwise over that input; use tg.jacobian(f) for every partial derivative, or "
+                    f"tg.grad(lambda x: f(x).sum()) for the gradient of the sum")
+        ones = np.ones(out.data.shape, dtype=out.data.dtype)
+        grads = engine.gradients(out, call.inputs, ones, create_graph=call.create_graph)
+        return _single(_grouped(call, [_result(g, call) for g in grads]), argnums)
+
+    return elementwise_grad_f
