@@ -253,7 +253,7 @@ def newton_raphson(f: Callable[..., Any], x0: Any, tol: float = 1e-12, max_iter:
     def traced(v: Tensor) -> Tensor:
         out = f(v)
         if isinstance(out, (list, tuple)):  # f(x, y) returning (equation 1, equation 2)
-            out = ops.stack([ops.reshape(_lift(o), ()) for o in out])
+            out = _stacked_output(out)
         holder["out"] = out
         return out
 
@@ -647,8 +647,9 @@ def lagrange_multipliers(f: Callable[[Tensor], Tensor],
                          max_iter: int = 50) -> LagrangeResult:
     """A stationary point of ``f`` subject to ``g_i(x) = 0``, by Newton on the gradient of the Lagrangian.
 
-    ``constraints`` is one function (returning a scalar, or a vector of m constraint values) or a
-    list of scalar functions. With ``L(x, λ) = f(x) − λ·g(x)``, Newton's method solves ∇L = 0
+    ``constraints`` is one function (returning a scalar, or a vector or tuple of m constraint values)
+    or a list of scalar functions; ``f`` and every constraint may be written ``f(v)`` or
+    ``f(x, y, ...)``. With ``L(x, λ) = f(x) − λ·g(x)``, Newton's method solves ∇L = 0
     (∇f = Σ λᵢ∇gᵢ and g(x) = 0) using the Hessian of L over (x, λ) from the engine: the KKT matrix
     [[∇²ₓL, −Jᵀ], [−J, 0]]. ``multipliers0`` defaults to the least-squares λ at ``x0``. Converged
     when the largest entry of ∇L is at most ``tol``. The point is then classified from the inertia
@@ -658,6 +659,8 @@ def lagrange_multipliers(f: Callable[[Tensor], Tensor],
     >>> r = lagrange_multipliers(lambda v: v[0] ** 2 * v[1], lambda v: (v ** 2).sum() - 3, [1.0, 1.5])
     >>> r.x.round(10).tolist(), r.multipliers.round(10).tolist(), r.classification
     ([1.4142135624, 1.0], [1.0], 'maximum')
+    >>> lagrange_multipliers(lambda x, y: x ** 2 * y, lambda x, y: x ** 2 + y ** 2 - 3, [1.0, 1.5]).x.round(10).tolist()
+    [1.4142135624, 1.0]
     """
     name = "lagrange_multipliers"
     _check_common(name, tol, max_iter)
@@ -665,7 +668,8 @@ def lagrange_multipliers(f: Callable[[Tensor], Tensor],
     if x.ndim != 1:
         raise ValueError(f"{name}: x0 must be a 1-D array of the unknowns, got shape {x.shape}")
     n = x.size
-    g_all = _constraint_vector(name, constraints)
+    f = _function(name, f, x)
+    g_all = _constraint_vector(name, constraints, n)
     g0 = _value(g_all, x)
     m = g0.size
     if m == 0:
@@ -727,13 +731,15 @@ def lagrange_multipliers(f: Callable[[Tensor], Tensor],
                           bordered_hessian=bordered, constraint_values=gval)
 
 
-def _constraint_vector(name: str, constraints: Any) -> Callable[[Tensor], Tensor]:
-    """One function returning the 1-D vector of every constraint's value."""
+def _constraint_vector(name: str, constraints: Any, n: int) -> Callable[[Tensor], Tensor]:
+    """One function returning the 1-D vector of every constraint's value (each written g(v) or g(x, y, ...))."""
     if callable(constraints):
-        return lambda v: ops.reshape(_lift(constraints(v)), (-1,))
+        g = vector_function(f"{name} (constraints)", constraints, n)[0]
+        return lambda v: ops.reshape(_stacked_output(g(v)), (-1,))
     cs = list(constraints)
     if not cs or not all(callable(c) for c in cs):
         raise TypeError(f"{name}: constraints must be a function or a list of functions, got {constraints!r}")
+    cs = [vector_function(f"{name} (constraint {i})", c, n)[0] for i, c in enumerate(cs)]
 
     def stacked(v: Tensor) -> Tensor:
         parts = []
@@ -746,6 +752,13 @@ def _constraint_vector(name: str, constraints: Any) -> Callable[[Tensor], Tensor
         return ops.stack(parts)
 
     return stacked
+
+
+def _stacked_output(out: Any) -> Tensor:
+    """A function's output as a Tensor; a tuple or list of scalars (``return g1, g2``) is stacked."""
+    if isinstance(out, (list, tuple)):
+        return ops.stack([ops.reshape(_lift(o), ()) for o in out])
+    return _lift(out)
 
 
 def _lift(out: Any) -> Tensor:
