@@ -163,11 +163,15 @@ def _pair(name: str, i: int, pair: Any) -> tuple[float | None, float | None]:
         lo, hi = pair
     except (TypeError, ValueError):
         raise ValueError(f"{name}: bounds[{i}] = {pair!r} is not a (lo, hi) pair") from None
-    out = []
+    out: list[float | None] = []
     for side in (lo, hi):
-        if side is not None and (np.ndim(side) != 0 or np.isnan(float(side))):
+        try:
+            value = None if side is None else float(side)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if value is not None and (np.ndim(side) != 0 or np.isnan(value)):
             raise ValueError(f"{name}: bounds[{i}] = {pair!r}: each side is a number or None")
-        out.append(None if side is None else float(side))
+        out.append(value)
     return out[0], out[1]
 
 
