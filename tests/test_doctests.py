@@ -14,7 +14,8 @@ MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygr
            "tinygrad_mvc.datasets", "tinygrad_mvc.viz.training", "tinygrad_mvc.optimize", "tinygrad_mvc.fit",
            "tinygrad_mvc.viz.descent", "tinygrad_mvc.viz.fit", "tinygrad_mvc.cli.fit", "tinygrad_mvc.viz.trace",
            "tinygrad_mvc.viz.animate", "tinygrad_mvc.sparsity", "tinygrad_mvc.compile", "tinygrad_mvc.linalg",
-           "tinygrad_mvc.pytree", "tinygrad_mvc.lr_scheduler", "tinygrad_mvc.arguments"]
+           "tinygrad_mvc.pytree", "tinygrad_mvc.lr_scheduler", "tinygrad_mvc.arguments",
+           "tinygrad_mvc.newton_step"]  # issue 16 (algo16): the shared Newton step rule
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,4 +1,5 @@
-"""Small toy data sets, generated on the spot (no downloads).
+"""Small data sets: toy ones generated on the spot, and the course's own data shipped with the package
+(no downloads).
 
 >>> X, y = make_moons(6, noise=0.0, rng=0)
 >>> X.shape, y.tolist()
@@ -13,7 +14,7 @@ import numpy as np
 
 from .creation import as_rng
 
-__all__ = ["make_moons"]
+__all__ = ["make_moons", "heights_histogram"]
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -36,3 +37,27 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, rng: Any = None) -> tup
     X += noise * gen.standard_normal(X.shape)
     y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n_samples - n0, dtype=np.int64)])
     return X, y
+
+
+# ----------------------------------------------------------------------------- the course's heights histogram
+# (issue 16, helper algo16): package data tinygrad_mvc/data/heights_histogram.csv, a copy of
+# ../shared/data/heights_histogram.csv (the course's Week 6 HeightsModule.py), shipped by pyproject's package-data.
+
+def heights_histogram() -> tuple[np.ndarray, np.ndarray]:
+    """The course's heights histogram (Week 6): ``(bin_centres, freq)``, two arrays of 17 entries.
+
+    ``freq`` is the fraction of people in each 2.5 cm bin (they sum to 0.995, the course's rounding);
+    the bins start at 160, 162.5, ..., 200 cm and ``bin_centres`` is each start + 1.25. The course fits a
+    Gaussian pdf ``exp(−(x − μ)²/(2σ²)) / (σ√(2π))`` to it by least squares (χ² = Σ (f(xᵢ) − freqᵢ)²).
+
+    >>> x, freq = heights_histogram()
+    >>> x[:2].tolist(), freq[:2].tolist(), round(float(freq.sum()), 6)
+    ([161.25, 163.75], [0.031, 0.013], 0.995)
+    """
+    from importlib import resources
+
+    text = (resources.files("tinygrad_mvc") / "data" / "heights_histogram.csv").read_text(encoding="utf-8")
+    rows = [line.split(",") for line in text.splitlines()
+            if line.strip() and not line.startswith("#") and not line.startswith("bin_start")]
+    start = np.array([float(r[0]) for r in rows])
+    return start + 1.25, np.array([float(r[1]) for r in rows])

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, forward, lr_scheduler, ops, sparsity, transforms
+from . import engine, forward, lr_scheduler, newton_step, ops, sparsity, transforms
 from .engine import no_grad
 from .tensor import Tensor
 
@@ -393,11 +393,15 @@ class Newton(Optimizer):
 
     ``step(closure)`` calls ``closure()`` (which only computes and returns the loss), takes the gradient
     g and the Hessian H of the loss over every parameter (flattened into one vector of n entries), and
-    solves ``(H + damping·I) d = −g``. If that matrix is not positive definite (a saddle or a maximum
-    nearby), it takes the gradient direction ``d = −g`` instead. With ``line_search`` the step
-    ``p + t·d`` is halved from t = 1 until the loss falls enough (Armijo's condition); without it,
-    t = 1. Cost: one Hessian (n forward-mode passes in one batch) and an n × n solve per step, so it
-    refuses more than ``max_params`` parameters.
+    takes the step of :mod:`tinygrad_mvc.newton_step`, the rule ``tg.optimize.newton_minimize`` uses:
+    ``d = −(H + damping·I)⁻¹g`` where that matrix is positive definite; near a saddle or a maximum a
+    modified Hessian ``H + damping·I + τI``, shifted just enough to be positive definite, so ``d`` still
+    goes downhill (``last_direction`` says ``"newton"`` or ``"shifted"``). With ``line_search`` the step
+    ``p + t·d`` starts at t = 1 and, while Armijo's condition holds and the loss keeps falling, doubles
+    (up to 1024: a nearly flat start crosses the plateau in a few steps instead of crawling), else
+    halves until the loss falls enough; without it, t = 1. Cost: one Hessian (n forward-mode passes in
+    one batch) and an n × n solve per step (plus an eigendecomposition when shifted), so it refuses
+    more than ``max_params`` parameters.
 
     >>> import tinygrad_mvc as tg
     >>> w = tg.tensor([0.0, 0.0], requires_grad=True)
@@ -416,7 +420,9 @@ class Newton(Optimizer):
             raise ValueError(f"Newton: {self.n} parameters would need a {self.n} x {self.n} Hessian "
                              f"({self.n * self.n * 8 / 1e6:.0f} MB in float64); the limit is max_params="
                              f"{self.max_params}. Use SGD or Adam, or raise max_params if memory allows")
-        self.last_direction = ""  # "newton", "gradient" or "none (stationary point)": what the last step did
+        # what the last step did: "newton", "shifted" (modified Hessian), "gradient" (Hessian not finite)
+        # or "none (stationary point)"
+        self.last_direction = ""
 
     def _hessian(self, grads: list[Tensor], loss: Tensor | None = None) -> np.ndarray:
         """Row i: the gradient's derivative along parameter entry i, by forward mode over the recorded gradient."""
@@ -469,23 +475,19 @@ class Newton(Optimizer):
             grads = engine.gradients(loss, self.params, create_graph=True)
             hess = self._hessian(grads, loss)
         g = np.concatenate([gr.data.ravel() for gr in grads]).astype(np.float64)
-        direction = self._direction(hess.astype(np.float64), g)
-        t = self._step_length(closure, float(loss.item()), g, direction)
-        self._move(t * direction)
+        direction, self.last_direction = newton_step.direction(hess.astype(np.float64), g, self.damping)
+        if not self.line_search:
+            self._move(direction)
+        elif not float(g @ direction) < 0:
+            # Every direction of the rule descends unless g = 0 (−gᵀM⁻¹g < 0 for a positive definite M),
+            # so this is a stationary point up to rounding: stay.
+            self.last_direction = "none (stationary point)"
+        else:
+            point = self._searched(closure, float(loss.item()), g, direction, self.last_direction)
+            if point is not None:
+                self._set(point)
         self.step_count += 1
         return loss.detach()
-
-    def _direction(self, hess: np.ndarray, g: np.ndarray) -> np.ndarray:
-        damped = hess + self.damping * np.eye(self.n)
-        try:
-            if not np.isfinite(damped).all():
-                raise np.linalg.LinAlgError("non-finite Hessian")
-            chol = np.linalg.cholesky(damped)  # fails unless positive definite
-            self.last_direction = "newton"
-            return -np.linalg.solve(chol.T, np.linalg.solve(chol, g))
-        except np.linalg.LinAlgError:
-            self.last_direction = "gradient"
-            return -g
 
     def _move(self, delta: np.ndarray) -> None:
         start = 0
@@ -494,26 +496,28 @@ class Newton(Optimizer):
             self._updated(p)
             start += p.size
 
-    def _step_length(self, closure: Callable[[], Tensor], f0: float, g: np.ndarray, d: np.ndarray) -> float:
-        if not self.line_search:
-            return 1.0
-        slope = float(g @ d)
-        if slope >= 0:
-            # Both directions descend unless g = 0 (−gᵀ(H + λI)⁻¹g < 0 for a positive definite matrix),
-            # so this is a stationary point up to rounding: stay.
-            self.last_direction = "none (stationary point)"
-            return 0.0
-        saved = [p.data.copy() for p in self.params]
-        t = 1.0
-        for _ in range(40):
-            self._move(t * d)
-            with no_grad():
-                f = float(np.asarray(closure().data))
-            for p, s in zip(self.params, saved):
-                p.data[...] = s
-                self._updated(p)
-            if math.isfinite(f) and f <= f0 + 1e-4 * t * slope:
-                return t
-            t *= 0.5
-        return 0.0
+    def _flat(self) -> np.ndarray:
+        return np.concatenate([p.data.ravel() for p in self.params]).astype(np.float64)
 
+    def _set(self, point: np.ndarray) -> None:
+        start = 0
+        for p in self.params:
+            p.data[...] = point[start:start + p.size].reshape(p.shape).astype(p.data.dtype)
+            self._updated(p)
+            start += p.size
+
+    def _searched(self, closure: Callable[[], Tensor], f0: float, g: np.ndarray, d: np.ndarray,
+                  kind: str) -> np.ndarray | None:
+        """The shared line search (Armijo, growing or halving the step) over the flat parameter vector."""
+        here = self._flat()
+
+        def value_at(point: np.ndarray) -> float:
+            self._set(point)
+            with no_grad():
+                return float(np.asarray(closure().data))
+
+        try:
+            found = newton_step.search(value_at, here, f0, g, d, kind)
+        finally:
+            self._set(here)
+        return None if found is None else found.x
