@@ -15,6 +15,9 @@ MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygr
            "tinygrad_mvc.viz.descent", "tinygrad_mvc.viz.fit", "tinygrad_mvc.cli.fit", "tinygrad_mvc.viz.trace",
            "tinygrad_mvc.viz.animate", "tinygrad_mvc.sparsity", "tinygrad_mvc.compile", "tinygrad_mvc.linalg",
            "tinygrad_mvc.pytree", "tinygrad_mvc.lr_scheduler", "tinygrad_mvc.arguments"]
+# the course package (issue 16, the gallery)
+MODULES += ["tinygrad_mvc.course", "tinygrad_mvc.course.jobs", "tinygrad_mvc.course.gallery",
+            "tinygrad_mvc.course.calculus"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -124,7 +124,7 @@ def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, pr
 
     save_figures(result, out_dir, {
         "loss.png": (tg.viz.plot_history(training.history, title="two moons: full-batch SGD, hinge loss + L2"),
-                     f"The training loss falls and the accuracy climbs to {acc:.0%} over {steps} steps of "
+                     f"The training loss falls and the accuracy climbs to {acc:.1%} over {steps} steps of "
                      "gradient descent on all the points at once."),
         "decision_boundary.png": (tg.viz.plot_decision_boundary(
             training.model, training.X, training.y, title=f"decision boundary (training accuracy {acc:.1%})"),
