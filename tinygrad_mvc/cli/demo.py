@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "Without --job or --all: train a 2-16-16-1 ReLU MLP on a generated two-moons data set (hinge loss + "
             "L2, full-batch SGD, a progress bar with the loss) and write loss.png, decision_boundary.png, "
             "neuron_graph.png (the computation graph of one neuron; neuron_graph.dot and an install hint without "
-            "Graphviz) and backprop.html/.gif into DIR. Exit code 1 if the training accuracy ends below 97%%. "
+            "Graphviz) and backprop.html/.gif into DIR. Exit code 1 if the training accuracy ends below 97%. "
             "The same job as demos/train_moons.py. --job NAME runs one course demo (the same as "
             "demos/NAME.py) into DIR/NAME; --all runs the main job and every course demo, each into DIR/NAME, "
             "and writes DIR/index.html, one page that shows every figure grouped by the course's six topics "
