@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Job", "JobResult", "OUT_ROOT", "default_out", "prepare_out", "report", "script_main",
-           "add_graph_picture", "add_backprop_animation", "save_figures"]
+           "add_graph_picture", "add_backprop_animation", "save_figures", "finish"]
 
 OUT_ROOT = Path("tinygrad_mvc_out")
 """Where output goes unless ``--out`` says otherwise (relative to the current directory)."""
@@ -86,6 +86,16 @@ def save_figures(result: JobResult, out_dir: Path, figures: Mapping[str, tuple[A
         figure.savefig(path, dpi=dpi, bbox_inches="tight")
         plt.close(figure)
         result.add(path, caption)
+
+
+def finish(result: JobResult, out_dir: Path, figures: Mapping[str, tuple[Any, str]],
+           failures: Sequence[str] = ()) -> JobResult:
+    """Save ``figures`` (as :func:`save_figures`), mark ``result`` failed with every message of ``failures``
+    (a job's checks that did not hold), and return it."""
+    save_figures(result, out_dir, figures)
+    if failures:
+        result.ok, result.failure = False, "; ".join(failures)
+    return result
 
 
 def add_graph_picture(result: JobResult, out: Any, path: Path, caption: str, dpi: int = 150,

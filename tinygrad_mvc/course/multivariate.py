@@ -26,7 +26,7 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import Job, JobResult, save_figures
+from .jobs import Job, JobResult, finish
 
 __all__ = ["TITLE", "SUMMARY", "JOBS", "DIPS", "STARTS", "height", "run"]
 
@@ -140,10 +140,7 @@ def run(out_dir: Path) -> JobResult:
     files["sandpit_hessian.png"] = (fig, "One point of the sandpit up close: the Jacobian points uphill (red: "
                                          "downhill), the Hessian's eigen-directions are where the sand curves "
                                          "most and least, with their curvatures.")
-    save_figures(result, out_dir, files)
-    if failures:
-        result.ok, result.failure = False, "; ".join(failures)
-    return result
+    return finish(result, out_dir, files, failures)
 
 
 JOBS = (Job(NAME, "the course's sandpit: gradient descent from a few clicks on a 6 m pit with three dips, and "

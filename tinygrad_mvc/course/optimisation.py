@@ -57,7 +57,7 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import Job, JobResult, save_figures
+from .jobs import Job, JobResult, finish
 
 __all__ = ["TITLE", "SUMMARY", "JOBS", "sextic", "cubic", "real_roots", "bowl", "rosenbrock", "lagrange_f",
            "lagrange_g", "solve_lagrange"]
@@ -187,10 +187,7 @@ def run_newton_raphson(out_dir: Path) -> JobResult:
     files["newton_cycle.png"] = (fig, "x³ − 2x + 2 from x₀ = 0: the tangent steps jump 0 → 1 → 0 → … for "
                                       "ever (the method reports the cycle), while x₀ = −2 finds the root.")
 
-    save_figures(result, out_dir, files)
-    if failures:
-        result.ok, result.failure = False, "; ".join(failures)
-    return result
+    return finish(result, out_dir, files, failures)
 
 
 # =============================================================================== gradient_descent
@@ -260,10 +257,7 @@ def run_gradient_descent(out_dir: Path) -> JobResult:
                                             "and momentum crawl along the curved floor, damped Newton "
                                             "reaches the minimum (1, 1) in about twenty steps.")
 
-    save_figures(result, out_dir, files)
-    if failures:
-        result.ok, result.failure = False, "; ".join(failures)
-    return result
+    return finish(result, out_dir, files, failures)
 
 
 # =============================================================================== lagrange_multipliers
@@ -361,10 +355,7 @@ def run_lagrange_multipliers(out_dir: Path) -> JobResult:
     files["lagrange_on_circle.png"] = (fig, "f walked along the circle by its angle t: the six points that "
                                             "Lagrange's method found are exactly its peaks and troughs.")
 
-    save_figures(result, out_dir, files)
-    if failures:
-        result.ok, result.failure = False, "; ".join(failures)
-    return result
+    return finish(result, out_dir, files, failures)
 
 
 JOBS = (

@@ -23,7 +23,7 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import Job, JobResult, save_figures
+from .jobs import Job, JobResult, finish
 
 __all__ = ["TITLE", "SUMMARY", "JOBS", "peak", "histogram", "run"]
 
@@ -98,10 +98,7 @@ def run(out_dir: Path) -> JobResult:
                                   "Linear regression: the straight line through points with error bars, from the "
                                   "closed-form weighted least squares; below, the residuals.")
 
-    save_figures(result, out_dir, files)
-    if failures:
-        result.ok, result.failure = False, "; ".join(failures)
-    return result
+    return finish(result, out_dir, files, failures)
 
 
 JOBS = (Job(NAME, "a Gaussian fitted by χ² to a histogram of heights with Poisson errors, and a weighted "
