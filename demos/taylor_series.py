@@ -2,128 +2,16 @@
 
     python demos/taylor_series.py [--out DIR]      (default DIR: ./tinygrad_mvc_out/taylor_series)
 
-The course's Taylor module, with every coefficient f⁽ᵏ⁾(x₀)/k! computed by differentiating the
-recorded derivative again (tg.taylor), and checked against the series from the textbook:
-
-- taylor_exp.png          exp(x) around 0, orders 0..6 (coefficients 1/k!)
-- taylor_sin_cos.png      sin and cos around 0, orders 0..6 (alternating odd / even terms)
-- taylor_radius.png       1/(1 + x²) around 0: the series 1 − x² + x⁴ − ... converges only for |x| < 1,
-                          the distance to the complex poles ±i, however many terms are added
-- taylor_2d.png           f(x, y) = sin(x)·cos(y) + x²/4 around (0.5, 0.3): f, its linearisation and its
-                          quadratic model f(x₀) + ∇f·d + dᵀ(½H)d as contours (tg.taylor with a vector x₀)
-
-The heart of it:  p = tg.taylor(tg.exp, 0.0, 6); p.coefficients; p(0.5); tg.viz.plot_taylor(f, x0, orders)
+Writes taylor_exp.png, taylor_sin_cos.png, taylor_radius.png and taylor_2d.png, and prints the
+coefficients f^(k)(0)/k! next to the textbook's.
+The same job runs as `tinygrad-mvc demo --job taylor_series`
+(and in `tinygrad-mvc demo --all`, the gallery of every course demo). Its code is in
+tinygrad_mvc/course/taylor.py, which this script only runs.
 """
 
-from __future__ import annotations
-
-import math
 import sys
-from pathlib import Path
 
-import numpy as np
-
-import tinygrad_mvc as tg
-from tinygrad_mvc.cli.jobs import JobResult, script_main
-
-NAME = "taylor_series"
-ORDERS = tuple(range(7))
-TOL = 1e-12  # autodiff coefficients must equal the textbook series to rounding
-
-
-def runge(x: tg.Tensor) -> tg.Tensor:
-    """1 / (1 + x²): smooth on the whole real line, yet its series at 0 has radius 1."""
-    return 1 / (1 + x * x)
-
-
-def surface(v: tg.Tensor) -> tg.Tensor:
-    """The 2-D example: sin(x)·cos(y) + x²/4."""
-    return tg.sin(v[0]) * tg.cos(v[1]) + v[0] ** 2 / 4
-
-
-def textbook() -> dict[str, tuple[object, np.ndarray]]:
-    """Each 1-D example with the coefficients of its series at 0, up to order 6, worked out by hand."""
-    k = np.arange(7)
-    factorial = np.array([math.factorial(i) for i in k], dtype=float)
-    sin_series = np.where(k % 2 == 1, (-1.0) ** ((k - 1) // 2), 0.0) / factorial
-    cos_series = np.where(k % 2 == 0, (-1.0) ** (k // 2), 0.0) / factorial
-    runge_series = np.where(k % 2 == 0, (-1.0) ** (k // 2), 0.0)
-    return {"exp": (tg.exp, 1 / factorial), "sin": (tg.sin, sin_series), "cos": (tg.cos, cos_series),
-            "1/(1+x^2)": (runge, runge_series)}
-
-
-def check_coefficients() -> tuple[list[str], float]:
-    """The autodiff coefficients beside the textbook's, and the largest difference."""
-    lines, worst = [], 0.0
-    for name, (f, expected) in textbook().items():
-        got = tg.taylor(f, 0.0, 6).coefficients
-        worst = max(worst, float(np.max(np.abs(got - expected))))
-        lines.append(f"  {name:10} " + " ".join(f"{c + 0.0:+.6f}" for c in got))  # + 0.0 prints -0 as 0
-    return lines, worst
-
-
-def check_quadratic_model(x0: np.ndarray) -> float:
-    """How well the quadratic model matches f near x₀: the error must shrink like |d|³."""
-    model = tg.taylor(surface, x0, 2)
-    errors = []
-    for h in (1e-1, 1e-2):
-        d = np.array([h, -h])
-        errors.append(abs(model(x0 + d) - surface(tg.tensor(x0 + d)).item()))
-    return errors[0] / max(errors[1], 1e-300)  # about 10³ for a correct second-order model
-
-
-def run(out_dir: Path) -> JobResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    result = JobResult(NAME)
-    lines, worst = check_coefficients()
-    result.summary += ["Taylor coefficients f^(k)(0)/k!, k = 0..6, by autodiff:", *lines,
-                       f"largest difference from the textbook series: {worst:.1e}"]
-    if worst > TOL:
-        result.ok, result.failure = False, f"coefficients disagree with the series by {worst:.1e} > {TOL:.0e}"
-
-    figures = {}
-    fig = tg.viz.plot_taylor(tg.exp, 0.0, orders=ORDERS, xs=np.linspace(-3, 3, 400),
-                             title="exp(x) and its Taylor polynomials at 0")
-    figures["taylor_exp.png"] = fig
-
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")  # room for each legend
-    for ax, f in zip(axes, (tg.sin, tg.cos), strict=True):
-        tg.viz.plot_taylor(f, 0.0, orders=ORDERS, xs=np.linspace(-2 * np.pi, 2 * np.pi, 500), ax=ax,
-                           title=f"{f.__name__}(x) and its Taylor polynomials at 0")
-    figures["taylor_sin_cos.png"] = fig
-
-    fig = tg.viz.plot_taylor(runge, 0.0, orders=ORDERS, xs=np.linspace(-2, 2, 400),
-                             title="1/(1+x²): the series at 0 converges only for |x| < 1")
-    ax = fig.axes[0]
-    ax.lines[0].set_label("1/(1+x²)")  # the function's own name, runge, means nothing to the reader
-    ax.get_legend().get_texts()[0].set_text("1/(1+x²)")
-    for edge in (-1, 1):
-        ax.axvline(edge, color="crimson", lw=1, ls=":")
-    ax.text(1.03, 0.05, "radius of convergence |x| = 1\n(poles at ±i)", color="crimson", fontsize="small",
-            transform=ax.get_xaxis_transform())
-    figures["taylor_radius.png"] = fig
-
-    x0 = np.array([0.5, 0.3])
-    fig = tg.viz.plot_taylor(surface, x0, orders=(1, 2),
-                             title="sin(x)·cos(y) + x²/4: linearisation and quadratic model at (0.5, 0.3)")
-    figures["taylor_2d.png"] = fig
-    ratio = check_quadratic_model(x0)
-    result.summary.append(f"quadratic model error shrinks by {ratio:.0f}x when the step shrinks 10x "
-                          f"(third order: about 1000x)")
-    if not 300 < ratio < 3000:
-        result.ok, result.failure = False, f"the quadratic model's error shrinks {ratio:.0f}x, not about 1000x"
-
-    for filename, fig in figures.items():
-        path = out_dir / filename
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        result.files.append(path)
-    return result
-
+from tinygrad_mvc.course import JOBS, script_main
 
 if __name__ == "__main__":
-    sys.exit(script_main(NAME, run, __doc__.splitlines()[0]))
+    sys.exit(script_main(JOBS["taylor_series"]))

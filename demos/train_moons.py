@@ -3,22 +3,16 @@
     python demos/train_moons.py [--out DIR]      (default DIR: ./tinygrad_mvc_out/train_moons)
 
 Writes loss.png (loss and accuracy per step), decision_boundary.png (the score over the plane and
-the data) and neuron_graph.png (the graph of one trained neuron). ``tinygrad-mvc demo`` runs the
-same job. The heart of it:
-
-    model = tg.nn.MLP([2, 16, 16, 1], activation="relu", rng=1)
-    opt = tg.optim.SGD(model.parameters(), lr=1.0)
-    for k in range(steps):
-        loss = tg.losses.hinge(model(X).reshape(-1), 2 * y - 1) + 1e-4 * sum((p * p).sum() for p in params)
-        opt.zero_grad(); loss.backward(); opt.step()
+the data), neuron_graph.png (the graph of one trained neuron) and backprop.html / backprop.gif (its
+forward and backward pass, node by node).
+The same job runs as `tinygrad-mvc demo --job train_moons`
+(and in `tinygrad-mvc demo --all`, the gallery of every course demo). Its code is in
+tinygrad_mvc/course/moons.py, which this script only runs.
 """
-
-from __future__ import annotations
 
 import sys
 
-from tinygrad_mvc.cli import train_moons
-from tinygrad_mvc.cli.jobs import script_main
+from tinygrad_mvc.course import JOBS, script_main
 
 if __name__ == "__main__":
-    sys.exit(script_main(train_moons.NAME, train_moons.run, __doc__.splitlines()[0]))
+    sys.exit(script_main(JOBS["train_moons"]))

@@ -1,10 +1,13 @@
-"""Every ``demos/NAME.py`` runs as ``python demos/NAME.py [--out DIR]``, quickly, and writes valid PNGs.
+"""Every ``demos/NAME.py`` is a thin script of a course job and runs as ``python demos/NAME.py [--out DIR]``.
 
-Also the pieces of the derivatives demo, in process.
+Each script runs once here (writing valid PNGs and reporting every file); ``--help`` for all, the
+default output folder for two. The jobs' files, captions and gallery are checked from one
+``demo --all`` run in tests/test_gallery.py. Also the pieces of the derivatives and backprop demos, in process.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -13,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_mvc.cli import derivatives
+from tinygrad_mvc.course import JOBS, chain_rule
+from tinygrad_mvc.course import calculus as derivatives
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMOS = sorted((ROOT / "demos").glob("*.py"))
@@ -35,8 +39,19 @@ def assert_valid_png(path: Path) -> None:
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100, f"{path}: image {image.shape}"
 
 
-def test_there_are_demos():
-    assert DEMOS, f"no demos in {ROOT / 'demos'}"
+def test_every_job_has_a_script_and_every_script_a_job():
+    assert [p.stem for p in DEMOS] == sorted(JOBS)
+
+
+@pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)
+def test_demo_is_a_thin_script_of_its_job(script):
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    doc = ast.get_docstring(tree)
+    assert doc and f"python demos/{script.stem}.py" in doc and "tinygrad_mvc/course/" in doc
+    code = tree.body[1:]  # after the docstring: the imports and the __main__ guard, nothing else
+    assert len(code) == 3 and isinstance(code[-1], ast.If), ast.dump(code[-1])[:200]
+    assert ast.unparse(code[-1]).endswith(f"sys.exit(script_main(JOBS['{script.stem}']))")
+    assert all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in code[:-1])
 
 
 @pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)
@@ -54,12 +69,18 @@ def test_demo_writes_the_pngs_it_reports(script, tmp_path):
 
 
 @pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)
-def test_demo_default_out_and_help(script, tmp_path):
-    assert run_demo(script, "--help").returncode == 0
-    proc = run_demo(script, cwd=tmp_path)
+def test_demo_help(script):
+    proc = run_demo(script, "--help")
+    assert proc.returncode == 0 and f"demos/{script.stem}.py" in proc.stdout and "--out DIR" in proc.stdout
+    assert JOBS[script.stem].description.split()[0] in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["derivatives", "backprop_by_hand"])
+def test_demo_default_out(name, tmp_path):
+    proc = run_demo(ROOT / "demos" / f"{name}.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    pngs = list((tmp_path / "tinygrad_mvc_out" / script.stem).glob("*.png"))
-    assert pngs, f"{script.name} without --out wrote nothing into ./tinygrad_mvc_out/{script.stem}"
+    pngs = list((tmp_path / "tinygrad_mvc_out" / name).glob("*.png"))
+    assert pngs, f"{name}.py without --out wrote nothing into ./tinygrad_mvc_out/{name}"
 
 
 # --------------------------------------------------------------------------- the derivatives demo, in process
@@ -90,22 +111,12 @@ def test_derivatives_job_reports_failure_on_a_wrong_derivative(tmp_path, monkeyp
 
 # --------------------------------------------------------------------------- backprop by hand, in process
 
-def _load_demo(name: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, ROOT / "demos" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_backprop_by_hand_agrees_and_fails_when_the_chain_rule_is_wrong(tmp_path, monkeypatch):
-    demo = _load_demo("backprop_by_hand")
-    hand, (engine, _, _) = demo.by_hand(demo.START), demo.by_engine(demo.START)
+    hand, (engine, _, _) = chain_rule.by_hand(chain_rule.START), chain_rule.by_engine(chain_rule.START)
     for name in hand:
         np.testing.assert_allclose(engine[name], hand[name], rtol=1e-12, atol=1e-15)
-    right = demo.by_hand
+    right = chain_rule.by_hand
     # A chain rule off by 1% in one layer must make the demo fail, not just draw the bars.
-    monkeypatch.setattr(demo, "by_hand", lambda p: {**right(p), "b1": right(p)["b1"] * 1.01})
-    result = demo.run(tmp_path)
+    monkeypatch.setattr(chain_rule, "by_hand", lambda p: {**right(p), "b1": right(p)["b1"] * 1.01})
+    result = JOBS["backprop_by_hand"].run(tmp_path)
     assert not result.ok and "disagree" in result.failure

@@ -8,10 +8,10 @@ notes printed over each other fail here.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -24,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
+from tinygrad_mvc.course import JOBS, optimisation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,13 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _close_figures():
     yield
     plt.close("all")
-
-
-def _load(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def drawn(fig: Figure):
@@ -116,7 +110,8 @@ def saved(monkeypatch):
 
 
 def test_newton_sextic_shows_every_start_and_iterate_one_panel_per_start(saved, tmp_path):
-    demo = _load(ROOT / "demos" / "newton_raphson.py", "newton_raphson_demo")
+    demo = SimpleNamespace(run=JOBS["newton_raphson"].run, STARTS=optimisation.NEWTON_STARTS,
+                           sextic=optimisation.sextic)  # the job, from tinygrad_mvc.course
     assert demo.run(tmp_path).ok
     fig = saved["newton_sextic.png"]
     assert len(fig.axes) == 1 + len(demo.STARTS)
@@ -133,7 +128,7 @@ def test_newton_sextic_shows_every_start_and_iterate_one_panel_per_start(saved, 
 
 
 def test_taylor_legends_are_off_the_curves_and_name_the_function(saved, tmp_path):
-    demo = _load(ROOT / "demos" / "taylor_series.py", "taylor_series_demo")
+    demo = JOBS["taylor_series"]
     assert demo.run(tmp_path).ok
     for name in ("taylor_sin_cos.png", "taylor_radius.png", "taylor_exp.png"):
         assert_legends_off_the_data(saved[name])
@@ -143,7 +138,7 @@ def test_taylor_legends_are_off_the_curves_and_name_the_function(saved, tmp_path
 
 
 def test_descent_bowl_has_equal_scales_and_round_colourbar_ticks(saved, tmp_path):
-    demo = _load(ROOT / "demos" / "gradient_descent.py", "gradient_descent_demo")
+    demo = JOBS["gradient_descent"]
     assert demo.run(tmp_path).ok
     fig = saved["descent_bowl.png"]
     renderer = drawn(fig)

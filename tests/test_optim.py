@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_mvc as tg
 from tinygrad_mvc import optim
-from tinygrad_mvc.cli import train_moons
+from tinygrad_mvc.course import moons as train_moons
 from tinygrad_mvc.tensor import Tensor
 
 A = np.array([[2.0, -1.0], [0.5, 3.0], [1.0, 1.0]])

@@ -54,7 +54,7 @@ from pathlib import Path
 
 from .._atomic import write_atomic
 from . import UsageError
-from .jobs import OUT_ROOT
+from ..course.jobs import OUT_ROOT
 
 NAME = "bench"
 THREADS_VAR = "TG_BENCH_THREADS"
@@ -375,7 +375,7 @@ def file_sha256(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .jobs import prepare_out
+    from ..course.jobs import prepare_out
 
     if args.threads is None:
         args.threads = threads_from_env()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import Failure, UsageError
-from .jobs import OUT_ROOT
+from ..course.jobs import OUT_ROOT
 
 if TYPE_CHECKING:
     from tinygrad_mvc.expr import Expr

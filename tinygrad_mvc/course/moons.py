@@ -11,7 +11,8 @@ pass over all points at once, one ``backward`` and one optimizer step, compiled 
   value, gradient and local derivative (``neuron_graph.dot`` and an install hint without Graphviz's ``dot``);
 - ``backprop.html`` and ``backprop.gif``: that neuron's forward and backward pass, node by node.
 
-Run it as ``tinygrad-mvc demo`` or ``python demos/train_moons.py``. It fails (exit code 1) if the
+Run it as ``tinygrad-mvc demo`` (into ``./tinygrad_mvc_out``), ``tinygrad-mvc demo --job train_moons`` or
+``python demos/train_moons.py`` (into ``./tinygrad_mvc_out/train_moons``). It fails (exit code 1) if the
 training accuracy ends below ``TARGET_ACCURACY``.
 """
 
@@ -25,9 +26,9 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import JobResult, add_backprop_animation, add_graph_picture, save_figures
+from .jobs import Job, JobResult, add_backprop_animation, add_graph_picture, save_figures
 
-__all__ = ["NAME", "TARGET_ACCURACY", "Training", "train", "run"]
+__all__ = ["NAME", "TARGET_ACCURACY", "Training", "train", "run", "JOB"]
 
 NAME = "train_moons"
 TARGET_ACCURACY = 0.97
@@ -108,7 +109,7 @@ def neuron_graph(run: Training) -> tg.viz.Trace:
 
 
 def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, progress: bool = True) -> JobResult:
-    """Train, check the accuracy, and write the three pictures into ``out_dir``."""
+    """Train, check the accuracy, and write the pictures and the backprop animation into ``out_dir``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,13 +123,24 @@ def run(out_dir: Path, n_samples: int = 200, steps: int = 150, seed: int = 1, pr
         result.ok, result.failure = False, f"training accuracy {acc:.1%} is below {TARGET_ACCURACY:.0%}"
 
     save_figures(result, out_dir, {
-        "loss.png": tg.viz.plot_history(training.history, title="two moons: full-batch SGD, hinge loss + L2"),
-        "decision_boundary.png": tg.viz.plot_decision_boundary(
+        "loss.png": (tg.viz.plot_history(training.history, title="two moons: full-batch SGD, hinge loss + L2"),
+                     f"The training loss falls and the accuracy climbs to {acc:.1%} over {steps} steps of "
+                     "gradient descent on all the points at once."),
+        "decision_boundary.png": (tg.viz.plot_decision_boundary(
             training.model, training.X, training.y, title=f"decision boundary (training accuracy {acc:.1%})"),
+            "The trained network's score over the plane: its zero line (the decision boundary) bends between "
+            "the two interleaved moons."),
     }, dpi=120)
 
     trace = neuron_graph(training)
-    add_graph_picture(result, trace, out_dir / "neuron_graph.png", show_local=True)
-    add_backprop_animation(result, trace, out_dir)
+    add_graph_picture(result, trace, out_dir / "neuron_graph.png", show_local=True,
+                      caption="One trained neuron, relu(x·w + b), on one data point: every value (black), gradient "
+                              "(red) and local derivative on each edge (blue); a gradient is the product along "
+                              "the path.")
+    add_backprop_animation(result, trace, out_dir, what="That neuron's forward and backward pass")
     return result
+
+
+JOB = Job(NAME, "train a 2-16-16-1 ReLU network on the two-moons data: loss curve, decision boundary and the "
+                "graph of one neuron", run)
 

@@ -1,4 +1,7 @@
-"""The core engine's demo: f, f', f'' and f''' of f(x) = sin(x)·exp(-x²/4) by autodiff.
+"""Course topic 1, functions and derivatives: f, f', f'' and f''' of f(x) = sin(x)·exp(-x²/4) by autodiff.
+
+What calculus is: the derivative as the slope of a function, and the rules (product, chain) that give it.
+The job ``derivatives`` computes the derivatives with the engine and checks them against the rules by hand.
 
 Higher derivatives come from the one derivative table: ``backward(create_graph=True)`` records the
 backward pass, so the gradient is itself a Tensor with a graph and can be differentiated again.
@@ -9,7 +12,7 @@ Each derivative is checked two ways:
   below, so every order is checked independently of the formulas (error ~1e-10: truncation and
   round-off of the difference quotient, not of autodiff).
 
-Run it as ``python demos/derivatives.py`` or ``tinygrad-mvc demo``; it writes two PNGs.
+Run it as ``python demos/derivatives.py`` or ``tinygrad-mvc demo --job derivatives``; it writes two PNGs.
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ import numpy as np
 import tinygrad_mvc as tg
 from tinygrad_mvc.finite_diff import directional
 
-from .jobs import JobResult
+from .jobs import Job, JobResult
 
-__all__ = ["NAME", "f", "analytic", "autodiff_derivatives", "finite_diff_derivatives", "run"]
+__all__ = ["TITLE", "SUMMARY", "JOBS", "NAME", "f", "analytic", "autodiff_derivatives",
+           "finite_diff_derivatives", "run"]
+
+TITLE = "Functions and derivatives"
+SUMMARY = "what calculus is: the derivative as a slope, and the product and chain rules that give it"
 
 NAME = "derivatives"
 FORMULA = "f(x) = sin(x)·exp(−x²/4)"
@@ -171,6 +178,14 @@ def run(out_dir: Path, n: int = 601) -> JobResult:
                           f"(tolerance {TOL_ANALYTIC:.0e}), {worst_fd:.2e} against finite differences "
                           f"(tolerance {TOL_FINITE_DIFF:.0e})")
 
-    result.files.append(plot_derivatives(x, ad, exact, Path(out_dir) / "derivatives.png"))
-    result.files.append(plot_errors(x, err_exact, err_fd, Path(out_dir) / "derivative_errors.png"))
+    result.add(plot_derivatives(x, ad, exact, Path(out_dir) / "derivatives.png"),
+               "f(x) = sin(x)·exp(−x²/4) and its first three derivatives: the lines come from the engine, the "
+               "dots from the product and chain rules worked out by hand.")
+    result.add(plot_errors(x, err_exact, err_fd, Path(out_dir) / "derivative_errors.png"),
+               "How far the engine's derivatives are from the formulas (rounding, about 1e-16) and from finite "
+               "differences (the difference quotient's own error, about 1e-10).")
     return result
+
+
+JOBS = (Job(NAME, "f, f′, f″ and f‴ of sin(x)·exp(−x²/4) by autodiff, checked against the formulas and "
+                  "finite differences", run),)
