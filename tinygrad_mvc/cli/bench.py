@@ -53,8 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._atomic import write_atomic
-from . import UsageError
 from ..course.jobs import OUT_ROOT
+from . import UsageError
 
 NAME = "bench"
 THREADS_VAR = "TG_BENCH_THREADS"

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Failure, UsageError
 from ..course.jobs import OUT_ROOT
+from . import Failure, UsageError
 
 if TYPE_CHECKING:
     from tinygrad_mvc.expr import Expr
