@@ -42,14 +42,16 @@ def _points(given: Any) -> tuple[np.ndarray, list[str]]:
 
 def _scale(vectors: np.ndarray, length: float) -> np.ndarray:
     """Vectors on one common scale, the longest ``length`` long; those under 30 % of it lengthened to 30 %
-    (a short arrow must still show its direction). Zero vectors stay zero."""
+    (a short arrow must still show its direction). Vectors under 1e-8 of the longest (zero up
+    to the solver's tolerance) become zero: no arrow."""
     norms = np.hypot(vectors[:, 0], vectors[:, 1])
     top = float(norms.max()) if norms.size else 0.0
     if not top > 0:
         return np.zeros_like(vectors)
     scaled = vectors * (length / top)
-    short = (norms > 1e-12 * top) & (norms < 0.3 * top)
+    short = (norms > 1e-8 * top) & (norms < 0.3 * top)  # below 1e-8: zero up to the solver's tolerance
     scaled[short] *= (0.3 * top / norms[short])[:, None]
+    scaled[norms <= 1e-8 * top] = 0.0
     return scaled
 
 
