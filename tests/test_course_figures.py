@@ -350,7 +350,7 @@ def test_network_fit_colours_the_snapshots_in_order_with_the_target_in_black(sav
     assert target_line.get_label() == "target" and to_rgba(target_line.get_color()) == to_rgba("black")
     np.testing.assert_allclose(target_line.get_ydata(), target)
     outputs = ax.lines[1:]
-    for line, (step, out) in zip(outputs, snapshots, strict=True):
+    for line, (_step, out) in zip(outputs, snapshots, strict=True):
         np.testing.assert_allclose(line.get_ydata(), out.data[:, 0])
     # colours run along the colour map in the order of the steps: dark to bright
     cmap = plt.get_cmap("viridis")

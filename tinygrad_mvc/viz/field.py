@@ -88,8 +88,9 @@ def draw_field(ax: Any, f: Callable[..., Any], xlim: Sequence[float], ylim: Sequ
     factor = np.where(size > top, top / np.where(size > 0, size, 1.0), 1.0) * (0.9 / top if top > 0 else 0.0)
     U, V = np.where(finite, U * factor, np.nan), np.where(finite, V * factor, np.nan)
     q = ax.quiver(X, Y, U, V, angles="xy", scale_units="xy", scale=1.0, pivot="mid", color=color, edgecolor="black",
-                  linewidth=0.4, width=0.004, headwidth=4.0, headlength=4.5, alpha=0.9, zorder=3)
-    # pivot="mid": each arrow is centred on its point and stays inside its cell, none pokes out of the frame
+                  linewidth=0.4, width=0.004, headwidth=4.0, headlength=4.5, alpha=0.9, zorder=1.8)
+    # pivot="mid": each arrow is centred on its point and stays inside its cell, none pokes out of the frame;
+    # zorder 1.8: over the filled contours (1), under the paths and markers drawn on them (2)
     name = label or ("−∇f (downhill, steepest descent)" if descent else "∇f (uphill, steepest ascent)")
     ax.add_line(Line2D([], [], ls="none", marker=r"$\rightarrow$", ms=14, color="black", label=name))
     q.set_label(f"_{name}")  # the proxy above stands for the arrows in the legend

@@ -81,12 +81,12 @@ def plot_taylor_surface(f: Callable[..., Any], x0: Any, orders: Sequence[int] = 
     finite = np.concatenate([v[np.isfinite(v)] for v in values])
     zlo, zhi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     zpad = 0.05 * (zhi - zlo) + 1e-9
-    stride = max(1, (n - 1) // 10)  # about ten wires a side: a finer mesh turns into a solid
+    wires = min(n, 9)  # nine wires a side at most: a finer mesh seen edge-on turns into a solid
     for axis, group in zip(axes, groups, strict=True):
         axis.plot_surface(X, Y, Z, cmap="viridis", alpha=0.7, linewidth=0, antialiased=True, zorder=1)
         for k in group:
-            axis.plot_wireframe(X, Y, models[k], color=MODEL_COLORS[k], linewidth=1.1, rstride=stride,
-                                cstride=stride, zorder=2)
+            axis.plot_wireframe(X, Y, models[k], color=MODEL_COLORS[k], linewidth=1.1, rcount=wires,
+                                ccount=wires, zorder=2)
         axis.plot([point[0]] * 2, [point[1]] * 2, [zlo - zpad, f0], color="black", lw=1.0, ls=":", zorder=4)
         axis.scatter([point[0]], [point[1]], [f0], color="black", edgecolor="white", s=50, depthshade=False,
                      zorder=5)
