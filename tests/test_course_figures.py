@@ -293,6 +293,12 @@ def test_gradient_field_arrows_are_the_gradient_and_stay_inside(save):
         assert name in ax.get_title() and any(t.startswith(name) for t in legend_texts(ax))
         assert_inside_figure(fig)
         save(fig, f"gradient_field_{'descent' if descent else 'ascent'}")
+    named = tg.viz.plot_gradient_field(lambda mu, sigma: mu * sigma, density=4, resolution=20)
+    assert (named.axes[0].get_xlabel(), named.axes[0].get_ylabel()) == ("μ", "σ")
+    with pytest.raises(ValueError, match="density must be an int ≥ 2"):
+        tg.viz.plot_gradient_field(f, density=1)
+    with pytest.raises(ValueError, match="xlim must be"):
+        tg.viz.plot_gradient_field(f, xlim=(1.0, -1.0))
 
 
 def test_gradient_field_decorates_a_descent_picture(save):

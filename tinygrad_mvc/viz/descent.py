@@ -9,7 +9,7 @@ import numpy as np
 
 from ..arguments import vector_function
 
-__all__ = ["plot_descent", "evaluate_grid", "MAX_ASPECT", "labels_for", "contour_panel"]
+__all__ = ["plot_descent", "evaluate_grid", "MAX_ASPECT"]
 
 MAX_ASPECT = 6.0
 """Equal axis scales when one range is at most this many times the other; beyond that, each axis its own scale."""

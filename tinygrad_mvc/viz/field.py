@@ -97,8 +97,8 @@ def draw_field(ax: Any, f: Callable[..., Any], xlim: Sequence[float], ylim: Sequ
     return q
 
 
-def plot_gradient_field(f: Callable[..., Any], xlim: Sequence[float] = (-2.0, 2.0),
-                        ylim: Sequence[float] = (-2.0, 2.0), descent: bool = False, density: int = 15,
+def plot_gradient_field(f: Callable[..., Any], xlim: Sequence[float] | None = None,
+                        ylim: Sequence[float] | None = None, descent: bool = False, density: int = 15,
                         ax: Any = None, levels: int | Sequence[float] = 30, log: bool | None = None,
                         labels: Sequence[str] | None = None, title: str | None = None, resolution: int = 200) -> Any:
     """Arrows of ∇f (or −∇f with ``descent=True``) over the filled contours of ``f``; returns the Figure.
@@ -108,7 +108,8 @@ def plot_gradient_field(f: Callable[..., Any], xlim: Sequence[float] = (-2.0, 2.
     and ``log`` as for :func:`~tinygrad_mvc.viz.plot_descent`. The title and the legend (below the
     axes) say which field is drawn. With ``ax`` holding a picture already (say a
     :func:`~tinygrad_mvc.viz.plot_descent` figure's axes), only the arrows are added, over its limits
-    unless ``xlim``/``ylim`` are given; the legend is redrawn with them. ``labels`` name the axes
+    unless ``xlim``/``ylim`` are given, and the legend is redrawn with them; otherwise the limits default
+    to −2..2. ``labels`` name the axes
     (default: ``f``'s parameter names when it is written ``f(x, y)``, else x and y).
 
     >>> fig = plot_gradient_field(lambda x, y: x ** 2 + 3 * y ** 2, descent=True, density=8, resolution=40)
@@ -120,15 +121,17 @@ def plot_gradient_field(f: Callable[..., Any], xlim: Sequence[float] = (-2.0, 2.
     from .descent import contour_panel, labels_for, legend_under
 
     g, names = vector_function("plot_gradient_field", f, 2)
-    if ax is not None and (ax.collections or ax.lines):  # decorate the picture already there
-        if xlim == (-2.0, 2.0) and ylim == (-2.0, 2.0):
-            xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    decorate = ax is not None and bool(ax.collections or ax.lines)  # arrows on the picture already there
+    given = (xlim, ylim)
+    xlim, ylim = ((ax.get_xlim() if decorate else (-2.0, 2.0)) if xlim is None else xlim,
+                  (ax.get_ylim() if decorate else (-2.0, 2.0)) if ylim is None else ylim)
+    for name, lim, asked in (("xlim", xlim, given[0]), ("ylim", ylim, given[1])):
+        if len(lim) != 2 or not float(lim[0]) < float(lim[1]):
+            raise ValueError(f"plot_gradient_field: {name} must be (low, high) with low < high, got {asked!r}")
+    if decorate:
         draw_field(ax, g, xlim, ylim, density, descent)
         legend_under(ax)
         return ax.figure
-    for name, lim in (("xlim", xlim), ("ylim", ylim)):
-        if len(lim) != 2 or not float(lim[0]) < float(lim[1]):
-            raise ValueError(f"plot_gradient_field: {name} must be (low, high) with low < high, got {lim!r}")
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.2, 6.4), layout="constrained")
     else:
