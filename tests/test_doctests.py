@@ -15,7 +15,10 @@ MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygr
            "tinygrad_mvc.viz.descent", "tinygrad_mvc.viz.fit", "tinygrad_mvc.cli.fit", "tinygrad_mvc.viz.trace",
            "tinygrad_mvc.viz.animate", "tinygrad_mvc.sparsity", "tinygrad_mvc.compile", "tinygrad_mvc.linalg",
            "tinygrad_mvc.pytree", "tinygrad_mvc.lr_scheduler", "tinygrad_mvc.arguments",
-           "tinygrad_mvc.newton_step"]  # issue 16 (algo16): the shared Newton step rule
+           "tinygrad_mvc.newton_step",  # issue 16 (algo16): the shared Newton step rule
+           # the course's pictures (issue 16)
+           "tinygrad_mvc.viz.histogram", "tinygrad_mvc.viz.lagrange", "tinygrad_mvc.viz.surface",
+           "tinygrad_mvc.viz.field"]
 # the course package (issue 16, the gallery)
 MODULES += ["tinygrad_mvc.course", "tinygrad_mvc.course.jobs", "tinygrad_mvc.course.gallery",
             "tinygrad_mvc.course.calculus", "tinygrad_mvc.course.curve_network"]

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import vector_function
+
 __all__ = ["plot_descent", "evaluate_grid", "MAX_ASPECT"]
 
 MAX_ASPECT = 6.0
@@ -54,15 +56,21 @@ def _as_path(p: Any) -> np.ndarray:
 
 def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float] | None = None,
                  ylim: Sequence[float] | None = None, levels: int | Sequence[float] = 30, log: bool | None = None,
-                 ax: Any = None, title: str | None = None, resolution: int = 200) -> Any:
+                 ax: Any = None, title: str | None = None, resolution: int = 200,
+                 labels: Sequence[str] | None = None, field: bool = False) -> Any:
     """Contours of a 2-D function ``f`` with optimisation paths drawn on them; returns the Figure.
 
-    ``paths``: one path or a mapping ``{label: path}``, each path an :class:`~tinygrad_mvc.optimize.OptimizeResult`
-    (its ``history``) or an array of shape (k, 2). The start of each path is a circle, its end a star.
-    ``xlim``/``ylim`` default to the paths' extent with a margin; one unit has the same length on both
-    axes (so an elongated bowl looks elongated) unless one range is over :data:`MAX_ASPECT` times the
-    other; the legend sits below the axes. ``log`` spaces the contour levels
-    logarithmically (the default when the values span more than three decades, as Rosenbrock's do).
+    ``f`` is written ``f(v)`` of one 2-vector or ``f(x, y)`` of two numbers (as the course writes
+    ``f(mu, sigma)``). ``paths``: one path or a mapping ``{label: path}``, each path an
+    :class:`~tinygrad_mvc.optimize.OptimizeResult` (its ``history``) or an array of shape (k, 2). The
+    start of each path is a circle, its end a star. ``xlim``/``ylim`` default to the paths' extent with
+    a margin; one unit has the same length on both axes (so an elongated bowl looks elongated) unless
+    one range is over :data:`MAX_ASPECT` times the other; the legend sits below the axes. ``log``
+    spaces the contour levels logarithmically (the default when the values span more than three
+    decades, as Rosenbrock's do). ``labels`` name the axes, e.g. ``("μ", "σ")``; by default ``f``'s
+    parameter names when it is written ``f(x, y)`` (Greek names as letters: ``mu`` is drawn μ), else
+    x and y. ``field=True`` adds the arrows of −∇f, the direction a descent step takes
+    (see :func:`~tinygrad_mvc.viz.plot_gradient_field`).
 
     >>> import tinygrad_mvc as tg
     >>> bowl = lambda v: v[0] ** 2 + 4 * v[1] ** 2
@@ -70,9 +78,12 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
     >>> fig = plot_descent(bowl, {"gradient descent": r})
     >>> [line.get_label() for line in fig.axes[0].lines][:1]
     ['gradient descent']
+    >>> fig = plot_descent(lambda mu, sigma: (mu - 1) ** 2 + sigma ** 2, r, resolution=20)
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('μ', 'σ')
     """
-    import matplotlib.pyplot as plt
-
+    g, names = vector_function("plot_descent", f, 2)
+    xlabel, ylabel = labels_for("plot_descent", labels, names)
     if paths is None:
         named: dict[str, np.ndarray] = {}
     elif isinstance(paths, Mapping):
@@ -83,16 +94,78 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
     finite = points[np.all(np.isfinite(points), axis=1)]
     xlim = _limits(xlim, finite[:, 0] if finite.size else None, "xlim")
     ylim = _limits(ylim, finite[:, 1] if finite.size else None, "ylim")
+    fig, ax, equal = panel_axes(ax, xlim, ylim)
+    contour_panel(ax, g, xlim, ylim, levels, log, resolution)
+    if field:
+        from .field import draw_field
+
+        draw_field(ax, g, xlim, ylim, descent=True)
+    for (label, path), color in zip(named.items(), _cycle(len(named)), strict=True):
+        ax.plot(path[:, 0], path[:, 1], ".-", color=color, lw=1.4, ms=4, label=label)
+        ax.plot(*path[0], "o", color=color, ms=8, mec="black")
+        ax.plot(*path[-1], "*", color=color, ms=14, mec="black")
+    finish_axes(ax, xlim, ylim, equal)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "contours of f and the optimisation paths")
+    legend_under(ax)
+    return fig
+
+
+GREEK = {name: chr(code) for name, code in (
+    ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4), ("epsilon", 0x3B5), ("zeta", 0x3B6),
+    ("eta", 0x3B7), ("theta", 0x3B8), ("kappa", 0x3BA), ("lambda_", 0x3BB), ("lam", 0x3BB), ("mu", 0x3BC),
+    ("nu", 0x3BD), ("xi", 0x3BE), ("rho", 0x3C1), ("sigma", 0x3C3), ("tau", 0x3C4), ("phi", 0x3C6),
+    ("chi", 0x3C7), ("psi", 0x3C8), ("omega", 0x3C9))}
+"""Parameter names drawn as their Greek letter on an axis (``mu`` → μ); ``lambda`` is a Python keyword."""
+
+
+def labels_for(name: str, labels: Sequence[str] | None, names: Sequence[str] | None) -> tuple[str, str]:
+    """The two axis labels: ``labels`` as given, else the parameter names (Greek ones as letters), else x, y.
+
+    >>> labels_for("plot", None, ("mu", "sigma")), labels_for("plot", None, None)
+    (('μ', 'σ'), ('x', 'y'))
+    """
+    if labels is not None:
+        if isinstance(labels, str) or len(labels) != 2:
+            raise ValueError(f"{name}: labels must be two axis labels such as ('μ', 'σ'), got {labels!r}")
+        return str(labels[0]), str(labels[1])
+    if names is not None and len(names) == 2:
+        return GREEK.get(names[0], names[0]), GREEK.get(names[1], names[1])
+    return "x", "y"
+
+
+def panel_axes(ax: Any, xlim: tuple[float, float], ylim: tuple[float, float]) -> tuple[Any, Any, bool]:
+    """``(figure, axes, equal)``: ``ax`` or new axes sized for the ranges; ``equal`` when one unit should be
+    as long on both axes (the shape of the level sets is the point) — unless that would make a sliver."""
+    import matplotlib.pyplot as plt
+
+    spans = (xlim[1] - xlim[0], ylim[1] - ylim[0])
+    equal = max(spans) <= MAX_ASPECT * min(spans)
+    if ax is not None:
+        return ax.figure, ax, equal
+    ratio = spans[1] / spans[0] if equal else 0.8
+    width = 7.2
+    fig, ax = plt.subplots(figsize=(width, min(max(0.78 * width * ratio + 1.9, 3.6), 9.0)), layout="constrained")
+    return fig, ax, equal
+
+
+def finish_axes(ax: Any, xlim: tuple[float, float], ylim: tuple[float, float], equal: bool) -> None:
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    if equal:
+        ax.set_aspect("equal", adjustable="box")
+
+
+def contour_panel(ax: Any, f: Callable[..., Any], xlim: tuple[float, float], ylim: tuple[float, float],
+                  levels: int | Sequence[float] = 30, log: bool | None = None, resolution: int = 200,
+                  cmap: str = "viridis", label: str = "f") -> Any:
+    """Filled contours of ``f`` (one vector argument) over ``xlim`` × ``ylim`` with thin level lines and a
+    colourbar right of the axes (labelled ``label``); returns the filled ContourSet. Levels at round values, or
+    logarithmic (``log``; the default when the values span more than three decades)."""
     X, Y = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     Z = evaluate_grid(f, X, Y)
-    # one unit is as long on both axes (the shape of the level sets is the point), unless that makes a sliver
-    equal = max(xlim[1] - xlim[0], ylim[1] - ylim[0]) <= MAX_ASPECT * min(xlim[1] - xlim[0], ylim[1] - ylim[0])
-    if ax is None:
-        ratio = (ylim[1] - ylim[0]) / (xlim[1] - xlim[0]) if equal else 0.8
-        width = 7.2
-        fig, ax = plt.subplots(figsize=(width, min(max(0.78 * width * ratio + 1.9, 3.6), 9.0)), layout="constrained")
-    else:
-        fig = ax.figure
+    fig = ax.figure
     zf = Z[np.isfinite(Z)]
     lo, hi = (float(zf.min()), float(zf.max())) if zf.size else (0.0, 1.0)
     if log is None:
@@ -103,33 +176,29 @@ def plot_descent(f: Callable[..., Any], paths: Any = None, xlim: Sequence[float]
             levels = np.geomspace(floor, hi, levels)
         else:  # round values (0, 2.5, 5, ...): the colourbar ticks then read as numbers, not 56.88
             levels = _nice_levels(lo, hi, levels)
-    cs = ax.contourf(X, Y, np.maximum(Z, levels[0]) if log else Z, levels=levels, cmap="viridis", alpha=0.85,
+    cs = ax.contourf(X, Y, np.maximum(Z, levels[0]) if log else Z, levels=levels, cmap=cmap, alpha=0.85,
                      norm=_log_norm(levels) if log else None)
     ax.contour(X, Y, Z, levels=levels, colors="white", linewidths=0.4, alpha=0.5)
     if log:  # ticks at the powers of ten: matplotlib's log ticks on contour levels are unreadable
         powers = 10.0 ** np.arange(np.ceil(np.log10(levels[0])), np.floor(np.log10(levels[-1])) + 1)
-        fig.colorbar(cs, cax=_bar_axes(ax), label="f (log scale)", ticks=powers, format="%.0e")
+        fig.colorbar(cs, cax=_bar_axes(ax), label=f"{label} (log scale)", ticks=powers, format="%.0e")
     else:
         from matplotlib.ticker import MaxNLocator
 
-        fig.colorbar(cs, cax=_bar_axes(ax), label="f", ticks=MaxNLocator(nbins=6))
-    for (label, path), color in zip(named.items(), _cycle(len(named)), strict=True):
-        ax.plot(path[:, 0], path[:, 1], ".-", color=color, lw=1.4, ms=4, label=label)
-        ax.plot(*path[0], "o", color=color, ms=8, mec="black")
-        ax.plot(*path[-1], "*", color=color, ms=14, mec="black")
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    if equal:
-        ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(title or "contours of f and the optimisation paths")
-    if named:  # below the axes: on a contour map every corner is data
-        long = max(len(k) for k in named) > 28
-        from .fd_error import legend_below
+        fig.colorbar(cs, cax=_bar_axes(ax), label=label, ticks=MaxNLocator(nbins=6))
+    return cs
 
-        legend_below(ax, ncols=1 if long else min(len(named), 3), drop=40, fontsize="small")
-    return fig
+
+def legend_under(ax: Any) -> Any:
+    """The legend of every labelled artist of ``ax``, below the axes (on a contour map every corner is data);
+    one column when a label is long. None when nothing is labelled."""
+    from .fd_error import legend_below
+
+    handles, texts = ax.get_legend_handles_labels()
+    if not texts:
+        return None
+    long = max(len(k) for k in texts) > 28
+    return legend_below(ax, ncols=1 if long else min(len(texts), 3), drop=40, fontsize="small")
 
 
 def _bar_axes(ax: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Training figures: loss and metric curves, and the decision boundary of a classifier (matplotlib on call)."""
+"""Training figures: loss and metric curves, the decision boundary of a classifier, and a network's output curve
+against its target at several moments of training (matplotlib on call)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_decision_boundary"]
+__all__ = ["plot_history", "plot_decision_boundary", "plot_network_fit"]
 
 
 def plot_history(history: Mapping[str, Sequence[float]] | Sequence[float], title: str | None = None,
@@ -118,4 +119,106 @@ def plot_decision_boundary(model: Callable[[Any], Any], X: Any, y: Any, resoluti
     ax.legend(loc="upper right", fontsize=8)
     ax.set_title(title or "decision boundary")
     fig.tight_layout()
+    return fig
+
+
+DISCRETE_STEPS = 12
+"""Up to this many snapshots, each gets its own evenly spaced colour and a labelled band of the colourbar."""
+
+
+def _as_values(name: str, what: str, values: Any, n: int) -> np.ndarray:
+    """``values`` as a 1-D float array of ``n`` entries ((n,), (n, 1) or (1, n); a Tensor or array-like)."""
+    arr = np.asarray(getattr(values, "data", values), dtype=np.float64)
+    if arr.size != n or (arr.ndim == 2 and 1 not in arr.shape) or arr.ndim > 2:
+        raise ValueError(f"{name}: {what} has shape {arr.shape} but x has {n} points; give one output per point, "
+                         f"shape ({n},) or ({n}, 1)")
+    return arr.reshape(n)
+
+
+def plot_network_fit(x: Any, target: Any, snapshots: Mapping[int, Any] | Sequence[tuple[int, Any]],
+                     ax: Any = None, cmap: str = "viridis", xlabel: str = "x", ylabel: str = "y",
+                     title: str | None = None) -> Any:
+    """A network's output curve against its target at several moments of training; returns the Figure.
+
+    The picture of the course's backpropagation assignment, a network fitting a 1-D curve: ``x`` the
+    inputs (``(n,)`` or ``(n, 1)``), ``target`` the values to fit (black), ``snapshots`` the network's
+    outputs on ``x`` at chosen steps, a mapping ``{step: outputs}`` or a list of ``(step, outputs)``
+    (each Tensor or array of ``n`` values). Each snapshot is a line coloured along the sequential
+    ``cmap`` from the first step (dark) to the last (bright; its pale end is left out so it stays visible
+    on white). Up to :data:`DISCRETE_STEPS` snapshots get evenly spaced colours and the colourbar right
+    of the axes one labelled band each (steps 0, 50 and 150 stay apart beside 2000); more snapshots
+    are coloured in proportion to their step. The final snapshot is drawn thicker and named in the
+    legend, below the axes. Points are joined in the order of ``x``.
+
+    >>> import tinygrad_mvc as tg
+    >>> xs = np.linspace(-1, 1, 5)
+    >>> fig = plot_network_fit(xs, xs ** 2, {0: np.zeros(5), 100: xs ** 2 - 0.1})
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['target', '_step 0', 'output at step 100']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
+    from matplotlib.ticker import MaxNLocator
+
+    name = "plot_network_fit"
+    xs = np.asarray(getattr(x, "data", x), dtype=np.float64)
+    if xs.ndim == 2 and xs.shape[1] == 1:
+        xs = xs[:, 0]
+    if xs.ndim != 1 or xs.size == 0:
+        raise ValueError(f"{name}: x must be 1-D inputs of shape (n,) or (n, 1), got shape {xs.shape}")
+    n = xs.size
+    ys = _as_values(name, "target", target, n)
+    items = list(snapshots.items()) if isinstance(snapshots, Mapping) else list(snapshots)
+    if not items:
+        raise ValueError(f"{name}: no snapshots; give {{step: outputs}} for at least one step of training")
+    try:
+        steps = [int(step) for step, _ in items]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: snapshots must be {{step: outputs}} or a list of (step, outputs) with integer "
+                         f"steps") from None
+    outputs = [_as_values(name, f"the output at step {s}", out, n) for s, (_, out) in zip(steps, items, strict=True)]
+    order = np.argsort(xs, kind="stable")
+    ranked = sorted(zip(steps, outputs, strict=True), key=lambda pair: pair[0])
+    lo, hi = ranked[0][0], ranked[-1][0]
+    k = len(ranked)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.4, 4.8), layout="constrained")
+    else:
+        fig = ax.figure
+    ax.plot(xs[order], ys[order], color="black", lw=3.0, label="target", zorder=3)
+    if k <= DISCRETE_STEPS:  # one colour per snapshot, evenly spaced: steps 0, 50, 150 stay apart even beside 2000
+        palette = plt.get_cmap(cmap)(np.linspace(0.0, 0.85, k))
+        colours = [palette[i] for i in range(k)]
+        mappable = plt.cm.ScalarMappable(norm=BoundaryNorm(np.arange(k + 1) - 0.5, k),
+                                         cmap=ListedColormap(palette))
+    else:  # many snapshots: the colour is proportional to the step
+        shades = ListedColormap(plt.get_cmap(cmap)(np.linspace(0.0, 0.85, 256)))
+        norm = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+        colours = [shades(norm(step)) for step, _ in ranked]
+        mappable = plt.cm.ScalarMappable(norm=norm, cmap=shades)
+    for i, ((step, out), colour) in enumerate(zip(ranked, colours, strict=True)):
+        last = i == k - 1
+        ax.plot(xs[order], out[order], color=colour, lw=2.2 if last else 1.4, alpha=0.95,
+                label=f"output at step {step}" if last else f"_step {step}", zorder=4 if last else 2)
+    bar = fig.colorbar(mappable, ax=ax, label="training step", pad=0.02)
+    if k <= DISCRETE_STEPS:
+        bar.set_ticks(np.arange(k), labels=[str(step) for step, _ in ranked])
+        bar.ax.tick_params(length=0)
+        bar.minorticks_off()
+    else:
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
+    values = np.concatenate([ys, *outputs])
+    finite = values[np.isfinite(values)]
+    if finite.size:
+        pad = 0.06 * (finite.max() - finite.min()) + 1e-9
+        ax.set_ylim(finite.min() - pad, finite.max() + pad)
+    ax.set_xlim(xs.min(), xs.max())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or f"the network's output during training (steps {lo} to {hi})")
+    ax.grid(alpha=0.3)
+    from .fd_error import legend_below
+
+    legend_below(ax, ncols=2, drop=40, fontsize="small")
     return fig
