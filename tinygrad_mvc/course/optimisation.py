@@ -80,6 +80,15 @@ def cubic(x: tg.Tensor) -> tg.Tensor:
     return x ** 3 - 2 * x + 2
 
 
+def quartic(x: tg.Tensor) -> tg.Tensor:
+    """(x − 1)(x − 2)(x − 3)(x + 1): from x₀ = 2.5 Newton and the secant method find different roots."""
+    return (x - 1) * (x - 2) * (x - 3) * (x + 1)
+
+
+QUARTIC_ROOTS, QUARTIC_START = np.array([-1.0, 1.0, 2.0, 3.0]), 2.5
+SEXTIC_SPLIT = -0.1  # a start from which Newton and the secant reach different roots of the sextic too
+
+
 def real_roots() -> np.ndarray:
     """The sextic's real roots from numpy's companion-matrix eigenvalues: an independent reference."""
     roots = np.roots(COEFFICIENTS)
@@ -99,8 +108,24 @@ def draw_steps(ax: object, f: object, result: object, color: str, label: str) ->
     ax.plot(xs, ys, "o", color=color, ms=5, label=label)
 
 
-def step_panel(ax: object, f: object, result: object, color: str, label: str, roots: np.ndarray) -> None:
-    """One start's iterates on f, with limits that hold every iterate (a symlog y-axis when they span decades)."""
+def draw_chords(ax: object, f: object, result: object, color: str, label: str) -> None:
+    """The secant's steps: the chord through the last two iterates, (x_{k−1}, f_{k−1}) and (x_k, f_k), down to
+    where it crosses zero, x_{k+1} (the first two iterates are the two starts)."""
+    xs, ys = np.asarray(result.history, dtype=float), np.asarray(result.values, dtype=float)
+    for k in range(1, len(xs) - 1):
+        ax.plot([xs[k + 1], xs[k + 1]], [0, ys[k + 1]], ":", color=color, lw=1)
+        span = xs[k - 1:k + 2]  # the chord covers both its points and where it crosses zero
+        line = np.linspace(span.min(), span.max(), 60)
+        slope = (ys[k] - ys[k - 1]) / (xs[k] - xs[k - 1])
+        ax.plot(line, ys[k] + (line - xs[k]) * slope, "-", color=color, lw=1.3)
+    ax.plot(xs, ys, "o", color=color, ms=5, label=label)
+
+
+def step_panel(ax: object, f: object, result: object, color: str, label: str, roots: np.ndarray,
+               draw: object = draw_steps, symlog: bool | None = None, linthresh: float = 10.0) -> None:
+    """One start's iterates on f, with limits that hold every iterate (a symlog y-axis, linear within
+    ±``linthresh``, when they span decades, or as ``symlog`` says); ``draw`` draws the steps
+    (:func:`draw_steps`: tangents, :func:`draw_chords`: chords)."""
     xs, ys = np.asarray(result.history, dtype=float), np.asarray(result.values, dtype=float)
     lo, hi = float(xs.min()), float(xs.max())
     pad = 0.08 * (hi - lo) + 0.05
@@ -108,13 +133,13 @@ def step_panel(ax: object, f: object, result: object, color: str, label: str, ro
     curve = f(tg.tensor(grid)).data
     ax.plot(grid, curve, color="black", lw=2, label="f(x)")
     ax.axhline(0, color="gray", lw=0.8)
-    draw_steps(ax, f, result, color, label)
+    draw(ax, f, result, color, label)
     shown = roots[(roots >= grid[0]) & (roots <= grid[-1])]
     ax.plot(shown, np.zeros_like(shown), "*", color="gold", mec="black", ms=13, zorder=5, label="root")
     ylo, yhi = min(float(ys.min()), 0.0), max(float(ys.max()), 0.0)
-    if yhi - ylo > 1e3:  # the iterates' values span decades: symlog shows the far steps and the root alike
-        ax.set_yscale("symlog", linthresh=10)
-        ax.set_ylim(ylo * 2 if ylo < 0 else -10, yhi * 3)
+    if (yhi - ylo > 1e3) if symlog is None else symlog:  # values span decades: symlog shows far steps and root
+        ax.set_yscale("symlog", linthresh=linthresh)
+        ax.set_ylim(ylo * 2 if ylo < 0 else -linthresh, yhi * 3)
     else:
         ypad = 0.12 * (yhi - ylo) + 0.5
         ax.set_ylim(ylo - ypad, yhi + ypad)
@@ -168,6 +193,13 @@ def run_newton_raphson(out_dir: Path) -> JobResult:
                                         "slide down tangent lines to where they cross zero, reaching one of "
                                         "its two roots.")}
 
+    fig, lines, bad = _secant_figure(roots)
+    result.summary += lines
+    failures += bad
+    files["newton_secant.png"] = (fig, f"Newton (tangents) and the secant method (chords through the last two "
+                                       f"iterates, no derivative: scipy.optimize.newton without fprime) from "
+                                       f"the same x₀ = {QUARTIC_START:g} reach different roots.")
+
     cycle = tg.optimize.newton_raphson(cubic, 0.0)
     result.summary.append(f"x^3 - 2x + 2 from x0 = 0: {cycle.message}; iterates {cycle.history.tolist()}")
     if cycle.converged or "cycle" not in cycle.message:
@@ -188,6 +220,40 @@ def run_newton_raphson(out_dir: Path) -> JobResult:
                                       "ever (the method reports the cycle), while x₀ = −2 finds the root.")
 
     return finish(result, out_dir, files, failures)
+
+
+def _secant_figure(sextic_roots: np.ndarray) -> tuple[object, list[str], list[str]]:
+    """Newton beside the secant method on :func:`quartic` from one start; the printout and any failure."""
+    import matplotlib.pyplot as plt
+
+    opt = tg.optimize
+    newton = opt.newton_raphson(quartic, QUARTIC_START)
+    secant = opt.newton_raphson(quartic, QUARTIC_START, method="secant")
+    lines = [f"(x-1)(x-2)(x-3)(x+1) from x0 = {QUARTIC_START:g}: Newton -> {float(newton.x):.12f} in "
+             f"{newton.n_iter} steps, secant -> {float(secant.x):.12f} in {secant.n_iter} steps"]
+    failures = []
+    for r, want in ((newton, -1.0), (secant, 2.0)):  # the docs' lesson: two methods, one start, two roots
+        if not (r.converged and abs(float(r.x) - want) < 1e-10):
+            failures.append(f"the quartic from {QUARTIC_START:g}: expected root {want:g}, got {r.x} ({r.message})")
+    split = {m: opt.newton_raphson(sextic, SEXTIC_SPLIT, method=m) for m in ("newton", "secant")}
+    lines.append(f"the sextic from x0 = {SEXTIC_SPLIT:g}: Newton -> {float(split['newton'].x):.9f}, secant -> "
+                 f"{float(split['secant'].x):.9f}")
+    ends = [sextic_roots[np.argmin(np.abs(sextic_roots - float(r.x)))] for r in split.values()]
+    if not (all(r.converged for r in split.values()) and ends[0] != ends[1]
+            and all(abs(float(r.x) - e) < 1e-9 for r, e in zip(split.values(), ends, strict=True))):
+        failures.append(f"the sextic from {SEXTIC_SPLIT:g}: Newton and the secant should reach two different roots")
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
+    for ax, r, draw, color, how, symlog in (
+            (axes[0], newton, draw_steps, "royalblue", "Newton, f′ by autodiff", True),
+            (axes[1], secant, draw_chords, "crimson", "secant, no derivative", False)):
+        label = f"{how}: {r.n_iter} steps → {float(r.x):.6g}"
+        # Newton's second tangent, almost flat, throws it to x ≈ −4.5 where f ≈ 960: symlog, linear within ±1
+        step_panel(ax, quartic, r, color, label, QUARTIC_ROOTS, draw=draw, symlog=symlog, linthresh=1.0)
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    fig.suptitle(f"(x − 1)(x − 2)(x − 3)(x + 1) from x₀ = {QUARTIC_START:g}: Newton's tangents and the secant's "
+                 "chords reach different roots")
+    return fig, lines, failures
 
 
 # =============================================================================== gradient_descent
@@ -271,12 +337,12 @@ LAGRANGE_EXPECTED = [(R2, 1.0, 1.0, 2.0, "maximum"), (-R2, 1.0, 1.0, 2.0, "maxim
                      (0.0, R3, 0.0, 0.0, "minimum"), (0.0, -R3, 0.0, 0.0, "maximum")]
 
 
-def lagrange_f(v: tg.Tensor) -> tg.Tensor:
-    return v[0] ** 2 * v[1]
+def lagrange_f(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+    return x ** 2 * y
 
 
-def lagrange_g(v: tg.Tensor) -> tg.Tensor:
-    return v[0] ** 2 + v[1] ** 2 - 3
+def lagrange_g(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+    return x ** 2 + y ** 2 - 3
 
 
 def solve_lagrange() -> tuple[list[object], list[str]]:
@@ -307,39 +373,26 @@ def run_lagrange_multipliers(out_dir: Path) -> JobResult:
         result.summary.append(f"  from {start}: ({point}), f = {r.fun + 0.0:+.6f}, λ = {r.multipliers[0] + 0.0:+.6f}, "
                               f"{r.classification}, KKT residual {r.kkt_residual:.1e}, {r.n_iter} steps")
 
-    grad_f, grad_g = tg.grad(lagrange_f), tg.grad(lagrange_g)
-    X, Y = np.meshgrid(np.linspace(-2.4, 2.4, 300), np.linspace(-2.4, 2.4, 300))
-    fig, ax = plt.subplots(figsize=(7, 6.2))
-    cs = ax.contourf(X, Y, X ** 2 * Y, levels=np.linspace(-8, 8, 33), cmap="RdBu_r", extend="both")
-    ax.contour(X, Y, X ** 2 * Y, levels=[-2, 0, 2], colors="black", linewidths=0.8, linestyles="--")
-    fig.colorbar(cs, ax=ax, label="f = x²y")
-    t = np.linspace(0, 2 * np.pi, 400)
-    ax.plot(R3 * np.cos(t), R3 * np.sin(t), color="gold", lw=3, label="x² + y² = 3")
-    for r in results:
-        gf, gg = grad_f(r.x), grad_g(r.x)
-        lam = r.multipliers[0]
-        scale = 0.25
-        ax.annotate("", xy=r.x + scale * gf, xytext=r.x, arrowprops={"arrowstyle": "-|>", "color": "crimson", "lw": 2})
-        ax.annotate("", xy=r.x + scale * lam * gg, xytext=r.x,
-                    arrowprops={"arrowstyle": "-|>", "color": "white", "lw": 1.2, "ls": "--"})
-        marker = {"maximum": "^", "minimum": "v"}.get(r.classification, "s")
-        ax.plot(*r.x, marker, color="black", ms=10, mfc="gold")
-        shown = f"f = {round(r.fun, 9) + 0.0:.3g}, λ = {round(lam, 9) + 0.0:.3g}"  # no 4e-27 for an exact 0
-        ax.annotate(f"{r.classification}\n{shown}", r.x, textcoords="offset points",
-                    xytext=(8, -22 if r.x[1] < 0 else 8), fontsize="x-small")
-    ax.plot([], [], color="crimson", lw=2, label="∇f")
-    ax.plot([], [], color="white", lw=1.2, ls="--", label="λ∇g")
-    ax.set_aspect("equal")
-    ax.set_xlim(-2.4, 2.4)
-    ax.set_ylim(-2.4, 2.4)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title("extrema of x²y on x² + y² = 3: ∇f = λ∇g")
-    ax.legend(loc="lower left", fontsize="small", facecolor="lightgray")
-    files = {"lagrange_circle.png": (fig, "The extrema of f = x²y on the circle x² + y² = 3: at each "
-                                          "stationary point ∇f (red) and λ∇g (white, dashed) are the same "
-                                          "arrow, the Lagrange condition ∇f = λ∇g.")}
+    fig = tg.viz.plot_lagrange(lagrange_f, lagrange_g, results, xlim=(-2.8, 2.8), ylim=(-2.8, 2.8),
+                               levels=np.linspace(-8, 8, 33),
+                               title="extrema of x²y on x² + y² = 3: ∇f ∥ ∇g at every stationary point")
+    ax = fig.axes[0]
+    for bar in ax.child_axes:  # plot_lagrange's colourbar, which it labels "f"
+        bar.set_ylabel("f = x²y")
+    for r in results:  # each point's kind, f and λ beside it, along the circle: the arrows are normal to it
+        out = r.x / np.linalg.norm(r.x)
+        along = np.array([-out[1], out[0]]) * (1 if out[1] >= 0 else -1)  # the tangent, turned to the right
+        if abs(out[0]) < 0.3:
+            along = np.array([1.0, 0.0])
+        shown = f"f = {round(r.fun, 9) + 0.0:.3g}, λ = {round(r.multipliers[0], 9) + 0.0:.3g}"  # no 4e-27 for 0
+        ax.annotate(f"{r.classification}\n{shown}", r.x, textcoords="offset points", xytext=tuple(14 * along),
+                    ha="left" if along[0] > 0 else "right", va="center", fontsize="x-small",
+                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5}, zorder=7)
+    files = {"lagrange_circle.png": (fig, "The extrema of f = x²y on the circle x² + y² = 3 (tg.viz.plot_lagrange): "
+                                          "at each stationary point ∇f (red) lies along ∇g (white), ∇f = λ∇g, "
+                                          "each marked with its kind, f and λ.")}
 
+    t = np.linspace(0, 2 * np.pi, 400)
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(t, 3 * np.cos(t) ** 2 * R3 * np.sin(t), color="black", lw=2, label="f on the circle")
     for r in results:
