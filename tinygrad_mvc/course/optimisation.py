@@ -269,6 +269,42 @@ def rosenbrock(v: tg.Tensor) -> tg.Tensor:
     return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
 
 
+def wells(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+    """(x² − 1)² + (y² − 1)²: minima at (±1, ±1), a maximum at (0, 0), saddles at (0, ±1) and (±1, 0)."""
+    return (x ** 2 - 1) ** 2 + (y ** 2 - 1) ** 2
+
+
+WELLS_POINTS = {"maximum": [(0, 0)], "saddle": [(0, 1), (0, -1), (1, 0), (-1, 0)],
+                "minimum": [(1, 1), (1, -1), (-1, 1), (-1, -1)]}
+WELLS_RUNS = (  # (label, start, modify_hessian, the kind of point it must reach, that point)
+    ("pure Newton", (0.3, 0.4), False, "maximum", (0, 0)), ("pure Newton", (0.7, 0.3), False, "saddle", (1, 0)),
+    ("modified Newton", (0.3, 0.4), True, "minimum", (1, 1)))
+
+
+def _stationary_figure(result: JobResult, failures: list[str]) -> object:
+    """Pure Newton walking to a maximum and a saddle of :func:`wells`, modified Newton to a minimum."""
+    from tinygrad_mvc.viz.descent import legend_under
+
+    paths = {}
+    result.summary.append("(x² − 1)² + (y² − 1)²: Newton's method finds any stationary point; the Hessian says which:")
+    for label, start, modify, kind, end in WELLS_RUNS:
+        r = tg.optimize.newton_minimize(wells, start, modify_hessian=modify)
+        point = ", ".join(f"{v + 0.0:g}" for v in np.round(r.x, 6))
+        paths[f"{label} from {start}: {r.n_iter} steps → {r.classification} ({point})"] = r
+        result.summary.append(f"  {label:15} (modify_hessian={modify!s:5}) from {start}: {r.message}; x = ({point})")
+        if not (r.converged and r.classification == kind and np.allclose(r.x, end, atol=1e-9)):
+            failures.append(f"{label} from {start}: expected the {kind} at {end}, got {r.x} ({r.message})")
+    fig = tg.viz.plot_descent(wells, paths, xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), levels=25, log=False,
+                              title="pure Newton walks to the nearest stationary point, modified Newton downhill")
+    ax = fig.axes[0]
+    for kind, marker in (("maximum", "^"), ("saddle", "D"), ("minimum", "v")):
+        pts = np.array(WELLS_POINTS[kind], dtype=float)
+        ax.plot(pts[:, 0], pts[:, 1], marker, ls="none", color="white", mec="black", ms=7, zorder=1.9,
+                label=f"every {kind} of f")
+    legend_under(ax)  # again, with the stationary points
+    return fig
+
+
 def run_gradient_descent(out_dir: Path) -> JobResult:
     import matplotlib
 
@@ -301,16 +337,17 @@ def run_gradient_descent(out_dir: Path) -> JobResult:
                                        "minimum in one step.")}
 
     start = np.array([-1.2, 1.0])
-    rosen_paths = {
+    rosen_paths = {  # the course's loop: a fixed number of steps (tol=None), wherever they end
         "momentum 0.9 (lr 1e-3), 2000 steps": opt.gradient_descent(rosenbrock, start, lr=1e-3, momentum=0.9,
-                                                                   max_iter=2000),
-        "gradient descent (lr 1e-3), 2000 steps": opt.gradient_descent(rosenbrock, start, lr=1e-3, max_iter=2000),
+                                                                   max_iter=2000, tol=None),
+        "gradient descent (lr 1e-3), 2000 steps": opt.gradient_descent(rosenbrock, start, lr=1e-3, max_iter=2000,
+                                                                       tol=None),
         "damped Newton": opt.newton_minimize(rosenbrock, start),
     }
     result.summary.append("Rosenbrock from (−1.2, 1):")
     for label, r in rosen_paths.items():
         result.summary.append(f"  {label:40} {r.n_iter:5} steps, x = {np.round(r.x, 6).tolist()}, "
-                              f"f = {float(r.fun):.3g}")
+                              f"f = {float(r.fun):.3g} ({r.message})")
     newton_r = rosen_paths["damped Newton"]
     if not (newton_r.converged and np.allclose(newton_r.x, [1, 1], atol=1e-8)):
         failures.append(f"Newton did not reach (1, 1) on Rosenbrock: {newton_r.message}")
@@ -322,6 +359,10 @@ def run_gradient_descent(out_dir: Path) -> JobResult:
     files["descent_rosenbrock.png"] = (fig, "Rosenbrock's banana valley from (−1.2, 1): gradient descent "
                                             "and momentum crawl along the curved floor, damped Newton "
                                             "reaches the minimum (1, 1) in about twenty steps.")
+    files["descent_stationary.png"] = (_stationary_figure(result, failures),
+                                       "Pure Newton (modify_hessian=False) walks to the nearest stationary point, "
+                                       "here a maximum and a saddle, named by the Hessian's eigenvalues; modified "
+                                       "Newton goes downhill to a minimum.")
 
     return finish(result, out_dir, files, failures)
 
