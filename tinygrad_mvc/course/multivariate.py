@@ -9,13 +9,21 @@ Job ``sandpit``: the course's sandpit, a 6 m × 6 m pit whose sand surface has a
 (``tg.optimize.gradient_descent`` differentiates h itself); a start ends in the dip whose basin it lies in,
 which need not be the deepest: the lesson of the sandpit.
 
-- sandpit.png           the pit's contours with the descent path from each start (circle) to where it stops (star)
+- sandpit.png           the pit's contours with the arrows of −∇h and the descent path from each start (circle)
+                        to where it stops (star)
+- sandpit_newton.png    Newton in the sandpit from (1, 1): pure Newton (``modify_hessian=False``) leaves the pit
+                        (one step lands near (117, 58), where only the bowl is left) and ends on the saddle near
+                        (2.90, 2.86); modified Newton (the step rule shared with tg.optim.Newton: a shifted Hessian
+                        and a line search, here halving its first step seven times) reaches the deepest dip near
+                        (4.19, 3.99); with ``bounds=[(0, 6), (0, 6)], max_step=2`` (the course's 2 m cap; one step
+                        capped, reported) it stays inside and ends in the dip near (1.63, 1.72)
 - sandpit_hessian.png   one point of the pit up close: the Jacobian (the gradient, drawn as the downhill
                         direction −∇h) and the Hessian's eigen-directions, each labelled with its curvature
                         (its eigenvalue): positive curves up, negative curves down, one of each is a saddle
 
-The heart of it:  r = tg.optimize.gradient_descent(h, start, lr=0.4); tg.viz.plot_descent(h, {"start": r});
-J = tg.jacobian(h)(p); H = tg.hessian(h)(p); np.linalg.eigh(H)
+The heart of it:  r = tg.optimize.gradient_descent(h, start, lr=0.4) with h(x, y);
+tg.viz.plot_descent(h, {"start": r}, field=True); tg.optimize.newton_minimize(h, (1, 1), bounds=PIT, max_step=2);
+J = tg.jacobian(h_at)(p); H = tg.hessian(h_at)(p); np.linalg.eigh(H)   (h_at(v) = h(v[0], v[1]))
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import tinygrad_mvc as tg
 
 from .jobs import Job, JobResult, finish
 
-__all__ = ["TITLE", "SUMMARY", "JOBS", "DIPS", "STARTS", "height", "run"]
+__all__ = ["TITLE", "SUMMARY", "JOBS", "DIPS", "STARTS", "height", "height_at", "run"]
 
 TITLE = "Multivariate calculus"
 SUMMARY = "functions of several variables: partial derivatives, the Jacobian, the Hessian, and the sandpit"
@@ -220,5 +228,6 @@ def run(out_dir: Path) -> JobResult:
     return finish(result, out_dir, files, failures)
 
 
-JOBS = (Job(NAME, "the course's sandpit: gradient descent from a few clicks on a 6 m pit with three dips, and "
-                  "the Jacobian and Hessian at a point", run),)
+JOBS = (Job(NAME, "the course's sandpit: gradient descent along −∇h from a few clicks on a 6 m pit with three "
+                  "dips, Newton with and without the walls and the 2 m cap, and the Jacobian and Hessian at a point",
+            run),)

@@ -15,9 +15,13 @@ itself. Three jobs:
 
     - newton_sextic.png      the sextic with its starts and roots, then one panel per start (x₀ = −4, 0.3, 1.99)
                              with the tangent steps, its limits holding every iterate (symlog when they span decades)
+    - newton_secant.png      (x − 1)(x − 2)(x − 3)(x + 1) from x₀ = 2.5: Newton's tangents reach −1, the secant
+                             method's chords (no derivative, scipy.optimize.newton without fprime) reach 2;
+                             the printout adds the sextic from x₀ = −0.1, where the two split as well
     - newton_cycle.png       x³ − 2x + 2 and the two-step cycle from x₀ = 0
 
-    The heart of it:  r = tg.optimize.newton_raphson(f, x0); r.x, r.converged, r.message, r.history
+    The heart of it:  r = tg.optimize.newton_raphson(f, x0); r.x, r.converged, r.message, r.history;
+    tg.optimize.newton_raphson(f, x0, method="secant")
 
 ``gradient_descent``
     Gradient descent, momentum and Newton's method as paths on contour maps.
@@ -27,11 +31,15 @@ itself. Three jobs:
     - descent_bowl.png        an elongated quadratic bowl f = x² + 10y² (condition number 10): plain gradient
                               descent zig-zags across the valley, momentum (heavy ball) damps the zig-zag and
                               arrives in fewer steps, Newton lands on the minimum in one step
-    - descent_rosenbrock.png  Rosenbrock's banana (1 − x)² + 100(y − x²)² from (−1.2, 1): momentum crawls along
+    - descent_rosenbrock.png  Rosenbrock's banana (1 − x)² + 100(y − x²)² from (−1.2, 1): plain descent and
+                              momentum run a fixed 2000 steps (``tol=None``, the course's loop) and crawl along
                               the curved valley, damped Newton reaches (1, 1) in about twenty steps
+    - descent_stationary.png  (x² − 1)² + (y² − 1)², written f(x, y): pure Newton (``modify_hessian=False``)
+                              walks to the nearest stationary point, a maximum from (0.3, 0.4) and a saddle from
+                              (0.7, 0.3), and ``classification`` names it; modified Newton goes to a minimum
 
-    The heart of it:  tg.optimize.gradient_descent(f, x0, lr, momentum=0.9); tg.optimize.newton_minimize(f, x0);
-    tg.viz.plot_descent(f, {"plain": r1, "momentum": r2, "Newton": r3})
+    The heart of it:  tg.optimize.gradient_descent(f, x0, lr, momentum=0.9, tol=None); tg.optimize.newton_minimize(
+    f, x0, modify_hessian=False).classification; tg.viz.plot_descent(f, {"plain": r1, "momentum": r2, "Newton": r3})
 
 ``lagrange_multipliers``
     The extrema of x²y on the circle x² + y² = 3, where ∇f is parallel to ∇g.
@@ -42,11 +50,12 @@ itself. Three jobs:
     maxima (±√2, 1) with f = 2 and λ = 1, the minima (±√2, −1) with f = −2 and λ = −1. On the circle
     (0, √3) is a local minimum of f and (0, −√3) a local maximum.
 
-    - lagrange_circle.png     contours of x²y, the constraint circle, the six stationary points, ∇f (red) and
-                              λ∇g (white, dashed) drawn at each: the same arrow, as the condition says
+    - lagrange_circle.png     tg.viz.plot_lagrange: contours of x²y, the constraint circle, the six stationary
+                              points with ∇f (red) along ∇g (white) at each, each marked with its kind, f and λ
     - lagrange_on_circle.png  f along the circle, x = √3 cos t, y = √3 sin t, with the points marked
 
-    The heart of it:  r = tg.optimize.lagrange_multipliers(f, g, x0); r.x, r.multipliers, r.classification
+    The heart of it:  r = tg.optimize.lagrange_multipliers(f, g, x0) with f(x, y), g(x, y); r.x, r.multipliers,
+    r.classification; tg.viz.plot_lagrange(f, g, results)
 """
 
 from __future__ import annotations
@@ -59,8 +68,8 @@ import tinygrad_mvc as tg
 
 from .jobs import Job, JobResult, finish
 
-__all__ = ["TITLE", "SUMMARY", "JOBS", "sextic", "cubic", "real_roots", "bowl", "rosenbrock", "lagrange_f",
-           "lagrange_g", "solve_lagrange"]
+__all__ = ["TITLE", "SUMMARY", "JOBS", "sextic", "cubic", "quartic", "real_roots", "bowl", "rosenbrock", "wells",
+           "lagrange_f", "lagrange_g", "solve_lagrange"]
 
 TITLE = "Optimisation"
 SUMMARY = "finding roots, minima and constrained extrema: Newton-Raphson, gradient descent, Lagrange multipliers"
@@ -454,9 +463,11 @@ def run_lagrange_multipliers(out_dir: Path) -> JobResult:
 
 JOBS = (
     Job(NEWTON_RAPHSON, "Newton-Raphson's tangent steps on the course's sextic from three starts, a zero "
-                        "derivative and a start that cycles", run_newton_raphson),
+                        "derivative, a start that cycles, and the secant method reaching another root",
+        run_newton_raphson),
     Job(GRADIENT_DESCENT, "gradient descent, momentum and Newton's method as paths on the contours of a bowl and "
-                          "of Rosenbrock's valley", run_gradient_descent),
+                          "of Rosenbrock's valley, and pure Newton walking to a maximum and a saddle",
+        run_gradient_descent),
     Job(LAGRANGE_MULTIPLIERS, "the extrema of x²y on the circle x² + y² = 3 by Lagrange multipliers, ∇f = λ∇g "
                               "drawn at each", run_lagrange_multipliers),
 )
