@@ -2,7 +2,8 @@
 
     python demos/gradient_descent.py [--out DIR]      (default DIR: ./tinygrad_mvc_out/gradient_descent)
 
-Writes descent_bowl.png (an elongated bowl) and descent_rosenbrock.png (Rosenbrock's valley), and
+Writes descent_bowl.png (an elongated bowl), descent_rosenbrock.png (Rosenbrock's valley) and
+descent_stationary.png (pure Newton walking to a maximum and a saddle), and
 prints the steps each method took.
 The same job runs as `tinygrad-mvc demo --job gradient_descent`
 (and in `tinygrad-mvc demo --all`, the gallery of every course demo). Its code is in

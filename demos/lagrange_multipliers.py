@@ -2,7 +2,7 @@
 
     python demos/lagrange_multipliers.py [--out DIR]      (default DIR: ./tinygrad_mvc_out/lagrange_multipliers)
 
-Writes lagrange_circle.png (contours, the circle, ∇f and λ∇g at each stationary point) and
+Writes lagrange_circle.png (tg.viz.plot_lagrange: contours, the circle, ∇f ∥ ∇g at each stationary point) and
 lagrange_on_circle.png (f along the circle), and prints each point with λ and its kind.
 The same job runs as `tinygrad-mvc demo --job lagrange_multipliers`
 (and in `tinygrad-mvc demo --all`, the gallery of every course demo). Its code is in

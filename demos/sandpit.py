@@ -2,8 +2,9 @@
 
     python demos/sandpit.py [--out DIR]      (default DIR: ./tinygrad_mvc_out/sandpit)
 
-Writes sandpit.png (the contours and the descent paths) and sandpit_hessian.png (the Jacobian and
-the Hessian's eigen-directions at one point), and prints where each descent stopped.
+Writes sandpit.png (the contours, the −∇h field and the descent paths), sandpit_newton.png (pure,
+modified, and walled and capped Newton from (1, 1)) and sandpit_hessian.png (the Jacobian and the
+Hessian's eigen-directions at one point), and prints where each descent stopped.
 The same job runs as `tinygrad-mvc demo --job sandpit`
 (and in `tinygrad-mvc demo --all`, the gallery of every course demo). Its code is in
 tinygrad_mvc/course/multivariate.py, which this script only runs.

@@ -38,14 +38,16 @@ TOPIC_TITLES = ["Functions and derivatives", "Multivariate calculus", "The multi
 EXPECTED = {
     "train_moons": {"loss.png", "decision_boundary.png", "neuron_graph.png", "backprop.html", "backprop.gif"},
     "derivatives": {"derivatives.png", "derivative_errors.png"},
-    "sandpit": {"sandpit.png", "sandpit_hessian.png"},
+    "sandpit": {"sandpit.png", "sandpit_newton.png", "sandpit_hessian.png"},
     "backprop_by_hand": {"gradients.png", "network_graph.png"},
     "computation_graph": {"neuron_graph.png", "backprop.html", "backprop.gif"},
-    "taylor_series": {"taylor_exp.png", "taylor_sin_cos.png", "taylor_radius.png", "taylor_2d.png"},
-    "newton_raphson": {"newton_sextic.png", "newton_cycle.png"},
-    "gradient_descent": {"descent_bowl.png", "descent_rosenbrock.png"},
+    "curve_network": {"curve_network_fit.png", "curve_network_cost.png"},
+    "taylor_series": {"taylor_exp.png", "taylor_sin_cos.png", "taylor_radius.png", "taylor_2d.png",
+                      "taylor_surface.png"},
+    "newton_raphson": {"newton_sextic.png", "newton_secant.png", "newton_cycle.png"},
+    "gradient_descent": {"descent_bowl.png", "descent_rosenbrock.png", "descent_stationary.png"},
     "lagrange_multipliers": {"lagrange_circle.png", "lagrange_on_circle.png"},
-    "chi_squared_fit": {"chi2_fit_heights.png", "chi2_fit_line.png"},
+    "chi_squared_fit": {"heights_fit.png", "heights_chi2.png", "chi2_fit_poisson.png", "chi2_fit_line.png"},
 }
 
 

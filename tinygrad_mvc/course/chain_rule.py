@@ -23,6 +23,24 @@ backpropagation. Two jobs:
     ∂out/∂in (the chain rule, read off the picture); backprop.html and backprop.gif step through the
     forward and backward pass. Without the Graphviz program ``dot`` it writes the DOT source,
     neuron_graph.dot, and says how to install Graphviz.
+
+``curve_network``
+    The backpropagation assignment's network (:mod:`.curve_network`): one input t (the distance along a
+    curve, 0 to 1), hidden layers of 6 and 7 sigmoid neurons, two sigmoid outputs (a₁, a₂), the point of
+    the curve at t, and the cost C = Σ (a⁽³⁾ − y)² over 100 points of a heart. With ``tg.nn`` in the
+    course's notation (W of shape (out, in), the examples in the columns of A)::
+
+        net = tg.nn.MLP([1, 6, 7, 2], "sigmoid", output_activation="sigmoid")
+        cost = ((net(t[:, None]) - y) ** 2).sum()   # tg.nn keeps examples in rows: A⁽⁰⁾ = t[None, :]
+        cost.backward()                            # every ∂C/∂W⁽ᴸ⁾ and ∂C/∂b⁽ᴸ⁾ the assignment derives
+        W1 = net[0].weight.data.T                  # the course's W⁽¹⁾, shape (6, 1); b⁽¹⁾ = bias[:, None]
+        layer = tg.nn.Linear.from_course(W1, b1)   # and back: layer(A.T).T == W1 @ A + b1
+
+    It trains with Adam for 4000 steps (``tg.compile``d, a second or two) and checks that the cost fell
+    and that the course's forward pass, a⁽ᴸ⁾ = σ(W⁽ᴸ⁾a⁽ᴸ⁻¹⁾ + b⁽ᴸ⁾) with the weights read back in its
+    notation (``course_weights``), gives the network's outputs. It writes curve_network_fit.png (the
+    output curve (a₁(t), a₂(t)) in the plane at several steps of training, against the heart) and
+    curve_network_cost.png (the cost at every step).
 """
 
 from __future__ import annotations
@@ -33,7 +51,8 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from .jobs import Job, JobResult, add_backprop_animation, add_graph_picture
+from .curve_network import SIZES, course_weights, train_curve_network
+from .jobs import Job, JobResult, add_backprop_animation, add_graph_picture, finish
 
 __all__ = ["TITLE", "SUMMARY", "JOBS", "by_hand", "by_engine", "START", "X0", "Y"]
 
@@ -167,9 +186,57 @@ def run_computation_graph(out_dir: Path) -> JobResult:
     return result
 
 
+# =============================================================================== curve_network
+
+CURVE_NETWORK = "curve_network"
+CURVE_STEPS = 4000
+CURVE_SNAPSHOTS = (0, 100, 250, 500, 1000, 2000, 4000)
+
+
+def run_curve_network(out_dir: Path) -> JobResult:
+    """Train the assignment's 1-6-7-2 network on the heart; the curve at several steps and the cost."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    result = JobResult(CURVE_NETWORK)
+    run = train_curve_network(steps=CURVE_STEPS, snapshot_steps=CURVE_SNAPSHOTS)
+    weights = course_weights(run.net)
+    result.summary.append(f"the assignment's {'-'.join(map(str, SIZES))} sigmoid network, C = sum (a3 - y)^2 over "
+                          f"{run.t.size} points of a heart, Adam for {CURVE_STEPS} steps:")
+    result.summary.append(f"  cost {run.cost[0]:.4f} at step 0, {run.cost[-1]:.4f} after {CURVE_STEPS} steps")
+    result.summary.append("  the course's weights: " + ", ".join(
+        f"W{k} {W.shape}, b{k} {b.shape}" for k, (W, b) in enumerate(weights, 1)))
+    failures = []
+    a = run.t[None, :]  # A⁽⁰⁾: the examples in columns, as the course writes them
+    for W, b in weights:
+        a = 1 / (1 + np.exp(-(W @ a + b)))
+    with tg.no_grad():
+        out = run.net(run.t[:, None]).data
+    if not np.allclose(a.T, out, rtol=1e-12, atol=1e-14):
+        failures.append("the course's forward pass with course_weights differs from the network's outputs")
+    if not run.cost[-1] < 0.05 * run.cost[0]:
+        failures.append(f"training did not lower the cost enough: {run.cost[0]:.4f} → {run.cost[-1]:.4f}")
+
+    fig = tg.viz.plot_network_fit(run.t, run.target, run.snapshots, xlabel="a₁ (first output)",
+                                  ylabel="a₂ (second output)",
+                                  title="the network's curve (a₁(t), a₂(t)) for t in [0, 1] during training")
+    files = {"curve_network_fit.png": (fig, "The assignment's 1-6-7-2 network draws a curve: its two outputs "
+                                            "(a₁(t), a₂(t)) for t from 0 to 1, nearly one point at step 0, "
+                                            "close in on the target heart (black) as training goes on.")}
+    fig = tg.viz.plot_history({"cost C": run.cost}, log=True,
+                              title="the cost C = Σ (a⁽³⁾ − y)² at every training step")
+    files["curve_network_cost.png"] = (fig, f"The cost C = Σ (a⁽³⁾ − y)² of the curve network at each of its "
+                                            f"{CURVE_STEPS} Adam steps, on a log scale: from {run.cost[0]:.1f} "
+                                            f"down to {run.cost[-1]:.3f}.")
+    return finish(result, out_dir, files, failures)
+
+
 JOBS = (
     Job(BACKPROP_BY_HAND, "the course's 2-2-1 sigmoid network: every gradient by the chain rule by hand, next to "
                           "one backward() of the engine", run_backprop_by_hand),
     Job(COMPUTATION_GRAPH, "micrograd's neuron tanh(w·x + b) as a computation graph with every value, gradient "
                            "and local derivative", run_computation_graph),
+    Job(CURVE_NETWORK, "the backpropagation assignment's 1-6-7-2 sigmoid network learning to draw a heart: its "
+                       "output curve during training, and the cost", run_curve_network),
 )

@@ -15,9 +15,13 @@ itself. Three jobs:
 
     - newton_sextic.png      the sextic with its starts and roots, then one panel per start (x₀ = −4, 0.3, 1.99)
                              with the tangent steps, its limits holding every iterate (symlog when they span decades)
+    - newton_secant.png      (x − 1)(x − 2)(x − 3)(x + 1) from x₀ = 2.5: Newton's tangents reach −1, the secant
+                             method's chords (no derivative, scipy.optimize.newton without fprime) reach 2;
+                             the printout adds the sextic from x₀ = −0.1, where the two split as well
     - newton_cycle.png       x³ − 2x + 2 and the two-step cycle from x₀ = 0
 
-    The heart of it:  r = tg.optimize.newton_raphson(f, x0); r.x, r.converged, r.message, r.history
+    The heart of it:  r = tg.optimize.newton_raphson(f, x0); r.x, r.converged, r.message, r.history;
+    tg.optimize.newton_raphson(f, x0, method="secant")
 
 ``gradient_descent``
     Gradient descent, momentum and Newton's method as paths on contour maps.
@@ -27,11 +31,15 @@ itself. Three jobs:
     - descent_bowl.png        an elongated quadratic bowl f = x² + 10y² (condition number 10): plain gradient
                               descent zig-zags across the valley, momentum (heavy ball) damps the zig-zag and
                               arrives in fewer steps, Newton lands on the minimum in one step
-    - descent_rosenbrock.png  Rosenbrock's banana (1 − x)² + 100(y − x²)² from (−1.2, 1): momentum crawls along
+    - descent_rosenbrock.png  Rosenbrock's banana (1 − x)² + 100(y − x²)² from (−1.2, 1): plain descent and
+                              momentum run a fixed 2000 steps (``tol=None``, the course's loop) and crawl along
                               the curved valley, damped Newton reaches (1, 1) in about twenty steps
+    - descent_stationary.png  (x² − 1)² + (y² − 1)², written f(x, y): pure Newton (``modify_hessian=False``)
+                              walks to the nearest stationary point, a maximum from (0.3, 0.4) and a saddle from
+                              (0.7, 0.3), and ``classification`` names it; modified Newton goes to a minimum
 
-    The heart of it:  tg.optimize.gradient_descent(f, x0, lr, momentum=0.9); tg.optimize.newton_minimize(f, x0);
-    tg.viz.plot_descent(f, {"plain": r1, "momentum": r2, "Newton": r3})
+    The heart of it:  tg.optimize.gradient_descent(f, x0, lr, momentum=0.9, tol=None); tg.optimize.newton_minimize(
+    f, x0, modify_hessian=False).classification; tg.viz.plot_descent(f, {"plain": r1, "momentum": r2, "Newton": r3})
 
 ``lagrange_multipliers``
     The extrema of x²y on the circle x² + y² = 3, where ∇f is parallel to ∇g.
@@ -42,11 +50,12 @@ itself. Three jobs:
     maxima (±√2, 1) with f = 2 and λ = 1, the minima (±√2, −1) with f = −2 and λ = −1. On the circle
     (0, √3) is a local minimum of f and (0, −√3) a local maximum.
 
-    - lagrange_circle.png     contours of x²y, the constraint circle, the six stationary points, ∇f (red) and
-                              λ∇g (white, dashed) drawn at each: the same arrow, as the condition says
+    - lagrange_circle.png     tg.viz.plot_lagrange: contours of x²y, the constraint circle, the six stationary
+                              points with ∇f (red) along ∇g (white) at each, each marked with its kind, f and λ
     - lagrange_on_circle.png  f along the circle, x = √3 cos t, y = √3 sin t, with the points marked
 
-    The heart of it:  r = tg.optimize.lagrange_multipliers(f, g, x0); r.x, r.multipliers, r.classification
+    The heart of it:  r = tg.optimize.lagrange_multipliers(f, g, x0) with f(x, y), g(x, y); r.x, r.multipliers,
+    r.classification; tg.viz.plot_lagrange(f, g, results)
 """
 
 from __future__ import annotations
@@ -59,8 +68,8 @@ import tinygrad_mvc as tg
 
 from .jobs import Job, JobResult, finish
 
-__all__ = ["TITLE", "SUMMARY", "JOBS", "sextic", "cubic", "real_roots", "bowl", "rosenbrock", "lagrange_f",
-           "lagrange_g", "solve_lagrange"]
+__all__ = ["TITLE", "SUMMARY", "JOBS", "sextic", "cubic", "quartic", "real_roots", "bowl", "rosenbrock", "wells",
+           "lagrange_f", "lagrange_g", "solve_lagrange"]
 
 TITLE = "Optimisation"
 SUMMARY = "finding roots, minima and constrained extrema: Newton-Raphson, gradient descent, Lagrange multipliers"
@@ -78,6 +87,15 @@ def sextic(x: tg.Tensor) -> tg.Tensor:
 
 def cubic(x: tg.Tensor) -> tg.Tensor:
     return x ** 3 - 2 * x + 2
+
+
+def quartic(x: tg.Tensor) -> tg.Tensor:
+    """(x − 1)(x − 2)(x − 3)(x + 1): from x₀ = 2.5 Newton and the secant method find different roots."""
+    return (x - 1) * (x - 2) * (x - 3) * (x + 1)
+
+
+QUARTIC_ROOTS, QUARTIC_START = np.array([-1.0, 1.0, 2.0, 3.0]), 2.5
+SEXTIC_SPLIT = -0.1  # a start from which Newton and the secant reach different roots of the sextic too
 
 
 def real_roots() -> np.ndarray:
@@ -99,8 +117,24 @@ def draw_steps(ax: object, f: object, result: object, color: str, label: str) ->
     ax.plot(xs, ys, "o", color=color, ms=5, label=label)
 
 
-def step_panel(ax: object, f: object, result: object, color: str, label: str, roots: np.ndarray) -> None:
-    """One start's iterates on f, with limits that hold every iterate (a symlog y-axis when they span decades)."""
+def draw_chords(ax: object, f: object, result: object, color: str, label: str) -> None:
+    """The secant's steps: the chord through the last two iterates, (x_{k−1}, f_{k−1}) and (x_k, f_k), down to
+    where it crosses zero, x_{k+1} (the first two iterates are the two starts)."""
+    xs, ys = np.asarray(result.history, dtype=float), np.asarray(result.values, dtype=float)
+    for k in range(1, len(xs) - 1):
+        ax.plot([xs[k + 1], xs[k + 1]], [0, ys[k + 1]], ":", color=color, lw=1)
+        span = xs[k - 1:k + 2]  # the chord covers both its points and where it crosses zero
+        line = np.linspace(span.min(), span.max(), 60)
+        slope = (ys[k] - ys[k - 1]) / (xs[k] - xs[k - 1])
+        ax.plot(line, ys[k] + (line - xs[k]) * slope, "-", color=color, lw=1.3)
+    ax.plot(xs, ys, "o", color=color, ms=5, label=label)
+
+
+def step_panel(ax: object, f: object, result: object, color: str, label: str, roots: np.ndarray,
+               draw: object = draw_steps, symlog: bool | None = None, linthresh: float = 10.0) -> None:
+    """One start's iterates on f, with limits that hold every iterate (a symlog y-axis, linear within
+    ±``linthresh``, when they span decades, or as ``symlog`` says); ``draw`` draws the steps
+    (:func:`draw_steps`: tangents, :func:`draw_chords`: chords)."""
     xs, ys = np.asarray(result.history, dtype=float), np.asarray(result.values, dtype=float)
     lo, hi = float(xs.min()), float(xs.max())
     pad = 0.08 * (hi - lo) + 0.05
@@ -108,13 +142,13 @@ def step_panel(ax: object, f: object, result: object, color: str, label: str, ro
     curve = f(tg.tensor(grid)).data
     ax.plot(grid, curve, color="black", lw=2, label="f(x)")
     ax.axhline(0, color="gray", lw=0.8)
-    draw_steps(ax, f, result, color, label)
+    draw(ax, f, result, color, label)
     shown = roots[(roots >= grid[0]) & (roots <= grid[-1])]
     ax.plot(shown, np.zeros_like(shown), "*", color="gold", mec="black", ms=13, zorder=5, label="root")
     ylo, yhi = min(float(ys.min()), 0.0), max(float(ys.max()), 0.0)
-    if yhi - ylo > 1e3:  # the iterates' values span decades: symlog shows the far steps and the root alike
-        ax.set_yscale("symlog", linthresh=10)
-        ax.set_ylim(ylo * 2 if ylo < 0 else -10, yhi * 3)
+    if (yhi - ylo > 1e3) if symlog is None else symlog:  # values span decades: symlog shows far steps and root
+        ax.set_yscale("symlog", linthresh=linthresh)
+        ax.set_ylim(ylo * 2 if ylo < 0 else -linthresh, yhi * 3)
     else:
         ypad = 0.12 * (yhi - ylo) + 0.5
         ax.set_ylim(ylo - ypad, yhi + ypad)
@@ -168,6 +202,13 @@ def run_newton_raphson(out_dir: Path) -> JobResult:
                                         "slide down tangent lines to where they cross zero, reaching one of "
                                         "its two roots.")}
 
+    fig, lines, bad = _secant_figure(roots)
+    result.summary += lines
+    failures += bad
+    files["newton_secant.png"] = (fig, f"Newton (tangents) and the secant method (chords through the last two "
+                                       f"iterates, no derivative: scipy.optimize.newton without fprime) from "
+                                       f"the same x₀ = {QUARTIC_START:g} reach different roots.")
+
     cycle = tg.optimize.newton_raphson(cubic, 0.0)
     result.summary.append(f"x^3 - 2x + 2 from x0 = 0: {cycle.message}; iterates {cycle.history.tolist()}")
     if cycle.converged or "cycle" not in cycle.message:
@@ -190,6 +231,40 @@ def run_newton_raphson(out_dir: Path) -> JobResult:
     return finish(result, out_dir, files, failures)
 
 
+def _secant_figure(sextic_roots: np.ndarray) -> tuple[object, list[str], list[str]]:
+    """Newton beside the secant method on :func:`quartic` from one start; the printout and any failure."""
+    import matplotlib.pyplot as plt
+
+    opt = tg.optimize
+    newton = opt.newton_raphson(quartic, QUARTIC_START)
+    secant = opt.newton_raphson(quartic, QUARTIC_START, method="secant")
+    lines = [f"(x-1)(x-2)(x-3)(x+1) from x0 = {QUARTIC_START:g}: Newton -> {float(newton.x):.12f} in "
+             f"{newton.n_iter} steps, secant -> {float(secant.x):.12f} in {secant.n_iter} steps"]
+    failures = []
+    for r, want in ((newton, -1.0), (secant, 2.0)):  # the docs' lesson: two methods, one start, two roots
+        if not (r.converged and abs(float(r.x) - want) < 1e-10):
+            failures.append(f"the quartic from {QUARTIC_START:g}: expected root {want:g}, got {r.x} ({r.message})")
+    split = {m: opt.newton_raphson(sextic, SEXTIC_SPLIT, method=m) for m in ("newton", "secant")}
+    lines.append(f"the sextic from x0 = {SEXTIC_SPLIT:g}: Newton -> {float(split['newton'].x):.9f}, secant -> "
+                 f"{float(split['secant'].x):.9f}")
+    ends = [sextic_roots[np.argmin(np.abs(sextic_roots - float(r.x)))] for r in split.values()]
+    if not (all(r.converged for r in split.values()) and ends[0] != ends[1]
+            and all(abs(float(r.x) - e) < 1e-9 for r, e in zip(split.values(), ends, strict=True))):
+        failures.append(f"the sextic from {SEXTIC_SPLIT:g}: Newton and the secant should reach two different roots")
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
+    for ax, r, draw, color, how, symlog in (
+            (axes[0], newton, draw_steps, "royalblue", "Newton, f′ by autodiff", True),
+            (axes[1], secant, draw_chords, "crimson", "secant, no derivative", False)):
+        label = f"{how}: {r.n_iter} steps → {float(r.x):.6g}"
+        # Newton's second tangent, almost flat, throws it to x ≈ −4.5 where f ≈ 960: symlog, linear within ±1
+        step_panel(ax, quartic, r, color, label, QUARTIC_ROOTS, draw=draw, symlog=symlog, linthresh=1.0)
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    fig.suptitle(f"(x − 1)(x − 2)(x − 3)(x + 1) from x₀ = {QUARTIC_START:g}: Newton's tangents and the secant's "
+                 "chords reach different roots")
+    return fig, lines, failures
+
+
 # =============================================================================== gradient_descent
 
 GRADIENT_DESCENT = "gradient_descent"
@@ -201,6 +276,42 @@ def bowl(v: tg.Tensor) -> tg.Tensor:
 
 def rosenbrock(v: tg.Tensor) -> tg.Tensor:
     return (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2
+
+
+def wells(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+    """(x² − 1)² + (y² − 1)²: minima at (±1, ±1), a maximum at (0, 0), saddles at (0, ±1) and (±1, 0)."""
+    return (x ** 2 - 1) ** 2 + (y ** 2 - 1) ** 2
+
+
+WELLS_POINTS = {"maximum": [(0, 0)], "saddle": [(0, 1), (0, -1), (1, 0), (-1, 0)],
+                "minimum": [(1, 1), (1, -1), (-1, 1), (-1, -1)]}
+WELLS_RUNS = (  # (label, start, modify_hessian, the kind of point it must reach, that point)
+    ("pure Newton", (0.3, 0.4), False, "maximum", (0, 0)), ("pure Newton", (0.7, 0.3), False, "saddle", (1, 0)),
+    ("modified Newton", (0.3, 0.4), True, "minimum", (1, 1)))
+
+
+def _stationary_figure(result: JobResult, failures: list[str]) -> object:
+    """Pure Newton walking to a maximum and a saddle of :func:`wells`, modified Newton to a minimum."""
+    from tinygrad_mvc.viz.descent import legend_under
+
+    paths = {}
+    result.summary.append("(x² − 1)² + (y² − 1)²: Newton's method finds any stationary point; the Hessian says which:")
+    for label, start, modify, kind, end in WELLS_RUNS:
+        r = tg.optimize.newton_minimize(wells, start, modify_hessian=modify)
+        point = ", ".join(f"{v + 0.0:g}" for v in np.round(r.x, 6))
+        paths[f"{label} from {start}: {r.n_iter} steps → {r.classification} ({point})"] = r
+        result.summary.append(f"  {label:15} (modify_hessian={modify!s:5}) from {start}: {r.message}; x = ({point})")
+        if not (r.converged and r.classification == kind and np.allclose(r.x, end, atol=1e-9)):
+            failures.append(f"{label} from {start}: expected the {kind} at {end}, got {r.x} ({r.message})")
+    fig = tg.viz.plot_descent(wells, paths, xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), levels=25, log=False,
+                              title="pure Newton walks to the nearest stationary point, modified Newton downhill")
+    ax = fig.axes[0]
+    for kind, marker in (("maximum", "^"), ("saddle", "D"), ("minimum", "v")):
+        pts = np.array(WELLS_POINTS[kind], dtype=float)
+        ax.plot(pts[:, 0], pts[:, 1], marker, ls="none", color="white", mec="black", ms=7, zorder=1.9,
+                label=f"every {kind} of f")
+    legend_under(ax)  # again, with the stationary points
+    return fig
 
 
 def run_gradient_descent(out_dir: Path) -> JobResult:
@@ -235,16 +346,17 @@ def run_gradient_descent(out_dir: Path) -> JobResult:
                                        "minimum in one step.")}
 
     start = np.array([-1.2, 1.0])
-    rosen_paths = {
+    rosen_paths = {  # the course's loop: a fixed number of steps (tol=None), wherever they end
         "momentum 0.9 (lr 1e-3), 2000 steps": opt.gradient_descent(rosenbrock, start, lr=1e-3, momentum=0.9,
-                                                                   max_iter=2000),
-        "gradient descent (lr 1e-3), 2000 steps": opt.gradient_descent(rosenbrock, start, lr=1e-3, max_iter=2000),
+                                                                   max_iter=2000, tol=None),
+        "gradient descent (lr 1e-3), 2000 steps": opt.gradient_descent(rosenbrock, start, lr=1e-3, max_iter=2000,
+                                                                       tol=None),
         "damped Newton": opt.newton_minimize(rosenbrock, start),
     }
     result.summary.append("Rosenbrock from (−1.2, 1):")
     for label, r in rosen_paths.items():
         result.summary.append(f"  {label:40} {r.n_iter:5} steps, x = {np.round(r.x, 6).tolist()}, "
-                              f"f = {float(r.fun):.3g}")
+                              f"f = {float(r.fun):.3g} ({r.message})")
     newton_r = rosen_paths["damped Newton"]
     if not (newton_r.converged and np.allclose(newton_r.x, [1, 1], atol=1e-8)):
         failures.append(f"Newton did not reach (1, 1) on Rosenbrock: {newton_r.message}")
@@ -256,6 +368,10 @@ def run_gradient_descent(out_dir: Path) -> JobResult:
     files["descent_rosenbrock.png"] = (fig, "Rosenbrock's banana valley from (−1.2, 1): gradient descent "
                                             "and momentum crawl along the curved floor, damped Newton "
                                             "reaches the minimum (1, 1) in about twenty steps.")
+    files["descent_stationary.png"] = (_stationary_figure(result, failures),
+                                       "Pure Newton (modify_hessian=False) walks to the nearest stationary point, "
+                                       "here a maximum and a saddle, named by the Hessian's eigenvalues; modified "
+                                       "Newton goes downhill to a minimum.")
 
     return finish(result, out_dir, files, failures)
 
@@ -271,12 +387,12 @@ LAGRANGE_EXPECTED = [(R2, 1.0, 1.0, 2.0, "maximum"), (-R2, 1.0, 1.0, 2.0, "maxim
                      (0.0, R3, 0.0, 0.0, "minimum"), (0.0, -R3, 0.0, 0.0, "maximum")]
 
 
-def lagrange_f(v: tg.Tensor) -> tg.Tensor:
-    return v[0] ** 2 * v[1]
+def lagrange_f(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+    return x ** 2 * y
 
 
-def lagrange_g(v: tg.Tensor) -> tg.Tensor:
-    return v[0] ** 2 + v[1] ** 2 - 3
+def lagrange_g(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+    return x ** 2 + y ** 2 - 3
 
 
 def solve_lagrange() -> tuple[list[object], list[str]]:
@@ -307,39 +423,26 @@ def run_lagrange_multipliers(out_dir: Path) -> JobResult:
         result.summary.append(f"  from {start}: ({point}), f = {r.fun + 0.0:+.6f}, λ = {r.multipliers[0] + 0.0:+.6f}, "
                               f"{r.classification}, KKT residual {r.kkt_residual:.1e}, {r.n_iter} steps")
 
-    grad_f, grad_g = tg.grad(lagrange_f), tg.grad(lagrange_g)
-    X, Y = np.meshgrid(np.linspace(-2.4, 2.4, 300), np.linspace(-2.4, 2.4, 300))
-    fig, ax = plt.subplots(figsize=(7, 6.2))
-    cs = ax.contourf(X, Y, X ** 2 * Y, levels=np.linspace(-8, 8, 33), cmap="RdBu_r", extend="both")
-    ax.contour(X, Y, X ** 2 * Y, levels=[-2, 0, 2], colors="black", linewidths=0.8, linestyles="--")
-    fig.colorbar(cs, ax=ax, label="f = x²y")
-    t = np.linspace(0, 2 * np.pi, 400)
-    ax.plot(R3 * np.cos(t), R3 * np.sin(t), color="gold", lw=3, label="x² + y² = 3")
-    for r in results:
-        gf, gg = grad_f(r.x), grad_g(r.x)
-        lam = r.multipliers[0]
-        scale = 0.25
-        ax.annotate("", xy=r.x + scale * gf, xytext=r.x, arrowprops={"arrowstyle": "-|>", "color": "crimson", "lw": 2})
-        ax.annotate("", xy=r.x + scale * lam * gg, xytext=r.x,
-                    arrowprops={"arrowstyle": "-|>", "color": "white", "lw": 1.2, "ls": "--"})
-        marker = {"maximum": "^", "minimum": "v"}.get(r.classification, "s")
-        ax.plot(*r.x, marker, color="black", ms=10, mfc="gold")
-        shown = f"f = {round(r.fun, 9) + 0.0:.3g}, λ = {round(lam, 9) + 0.0:.3g}"  # no 4e-27 for an exact 0
-        ax.annotate(f"{r.classification}\n{shown}", r.x, textcoords="offset points",
-                    xytext=(8, -22 if r.x[1] < 0 else 8), fontsize="x-small")
-    ax.plot([], [], color="crimson", lw=2, label="∇f")
-    ax.plot([], [], color="white", lw=1.2, ls="--", label="λ∇g")
-    ax.set_aspect("equal")
-    ax.set_xlim(-2.4, 2.4)
-    ax.set_ylim(-2.4, 2.4)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title("extrema of x²y on x² + y² = 3: ∇f = λ∇g")
-    ax.legend(loc="lower left", fontsize="small", facecolor="lightgray")
-    files = {"lagrange_circle.png": (fig, "The extrema of f = x²y on the circle x² + y² = 3: at each "
-                                          "stationary point ∇f (red) and λ∇g (white, dashed) are the same "
-                                          "arrow, the Lagrange condition ∇f = λ∇g.")}
+    fig = tg.viz.plot_lagrange(lagrange_f, lagrange_g, results, xlim=(-2.8, 2.8), ylim=(-2.8, 2.8),
+                               levels=np.linspace(-8, 8, 33),
+                               title="extrema of x²y on x² + y² = 3: ∇f ∥ ∇g at every stationary point")
+    ax = fig.axes[0]
+    for bar in ax.child_axes:  # plot_lagrange's colourbar, which it labels "f"
+        bar.set_ylabel("f = x²y")
+    for r in results:  # each point's kind, f and λ beside it, along the circle: the arrows are normal to it
+        out = r.x / np.linalg.norm(r.x)
+        along = np.array([-out[1], out[0]]) * (1 if out[1] >= 0 else -1)  # the tangent, turned to the right
+        if abs(out[0]) < 0.3:
+            along = np.array([1.0, 0.0])
+        shown = f"f = {round(r.fun, 9) + 0.0:.3g}, λ = {round(r.multipliers[0], 9) + 0.0:.3g}"  # no 4e-27 for 0
+        ax.annotate(f"{r.classification}\n{shown}", r.x, textcoords="offset points", xytext=tuple(14 * along),
+                    ha="left" if along[0] > 0 else "right", va="center", fontsize="x-small",
+                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5}, zorder=7)
+    files = {"lagrange_circle.png": (fig, "The extrema of f = x²y on the circle x² + y² = 3 (tg.viz.plot_lagrange): "
+                                          "at each stationary point ∇f (red) lies along ∇g (white), ∇f = λ∇g, "
+                                          "each marked with its kind, f and λ.")}
 
+    t = np.linspace(0, 2 * np.pi, 400)
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(t, 3 * np.cos(t) ** 2 * R3 * np.sin(t), color="black", lw=2, label="f on the circle")
     for r in results:
@@ -360,9 +463,11 @@ def run_lagrange_multipliers(out_dir: Path) -> JobResult:
 
 JOBS = (
     Job(NEWTON_RAPHSON, "Newton-Raphson's tangent steps on the course's sextic from three starts, a zero "
-                        "derivative and a start that cycles", run_newton_raphson),
+                        "derivative, a start that cycles, and the secant method reaching another root",
+        run_newton_raphson),
     Job(GRADIENT_DESCENT, "gradient descent, momentum and Newton's method as paths on the contours of a bowl and "
-                          "of Rosenbrock's valley", run_gradient_descent),
+                          "of Rosenbrock's valley, and pure Newton walking to a maximum and a saddle",
+        run_gradient_descent),
     Job(LAGRANGE_MULTIPLIERS, "the extrema of x²y on the circle x² + y² = 3 by Lagrange multipliers, ∇f = λ∇g "
                               "drawn at each", run_lagrange_multipliers),
 )

@@ -10,8 +10,11 @@ recorded derivative again (tg.taylor), and checked against the series from the t
                           the distance to the complex poles ±i, however many terms are added
 - taylor_2d.png           f(x, y) = sin(x)·cos(y) + x²/4 around (0.5, 0.3): f, its linearisation and its
                           quadratic model f(x₀) + ∇f·d + dᵀ(½H)d as contours (tg.taylor with a vector x₀)
+- taylor_surface.png      the same as 3-D surfaces: f with the tangent plane, and f with the quadratic model
+                          (tg.viz.plot_taylor_surface)
 
-The heart of it:  p = tg.taylor(tg.exp, 0.0, 6); p.coefficients; p(0.5); tg.viz.plot_taylor(f, x0, orders)
+The heart of it:  p = tg.taylor(tg.exp, 0.0, 6); p.coefficients; p(0.5); tg.viz.plot_taylor(f, x0, orders);
+tg.viz.plot_taylor_surface(f, x0, orders=(1, 2))
 """
 
 from __future__ import annotations
@@ -119,6 +122,15 @@ def run(out_dir: Path) -> JobResult:
                              title="sin(x)·cos(y) + x²/4: linearisation and quadratic model at (0.5, 0.3)")
     figures["taylor_2d.png"] = (fig, "A function of two variables near (0.5, 0.3): its linearisation (a plane, "
                                      "from ∇f) and its quadratic model (adding the Hessian) as contours.")
+    fig = tg.viz.plot_taylor_surface(surface, x0, orders=(1, 2), radius=1.2, labels=("x", "y"),
+                                     title="sin(x)·cos(y) + x²/4 near (0.5, 0.3) and its Taylor models")
+    for ax in fig.axes:  # seen from the −x, −y side: from the default side the tangent plane is edge-on
+        ax.view_init(elev=24, azim=-120)
+        ax.zaxis.set_rotate_label(False)  # upright on this side, not mirrored
+        ax.set_zlabel(ax.get_zlabel(), rotation=90)
+    figures["taylor_surface.png"] = (fig, "The same function as a surface with its tangent plane (order 1, from ∇f) "
+                                          "and its quadratic model (order 2, adding the Hessian) touching it at "
+                                          "(0.5, 0.3).")
     ratio = check_quadratic_model(x0)
     result.summary.append(f"quadratic model error shrinks by {ratio:.0f}x when the step shrinks 10x "
                           f"(third order: about 1000x)")
@@ -129,5 +141,6 @@ def run(out_dir: Path) -> JobResult:
     return result
 
 
-JOBS = (Job(NAME, "Taylor polynomials of exp, sin, cos and 1/(1 + x²) by autodiff, and a 2-D quadratic model",
+JOBS = (Job(NAME, "Taylor polynomials of exp, sin, cos and 1/(1 + x²) by autodiff, and a 2-D function's tangent "
+                  "plane and quadratic model as contours and surfaces",
             run),)

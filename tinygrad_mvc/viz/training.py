@@ -135,6 +135,15 @@ def _as_values(name: str, what: str, values: Any, n: int) -> np.ndarray:
     return arr.reshape(n)
 
 
+def _as_points(name: str, what: str, values: Any, n: int) -> np.ndarray:
+    """``values`` as ``n`` points of the plane, shape (n, 2) (a Tensor or array-like)."""
+    arr = np.asarray(getattr(values, "data", values), dtype=np.float64)
+    if arr.shape != (n, 2):
+        raise ValueError(f"{name}: {what} has shape {arr.shape}; with a target of {n} points in the plane (shape "
+                         f"({n}, 2)) each output must be ({n}, 2) too")
+    return arr
+
+
 def plot_network_fit(x: Any, target: Any, snapshots: Mapping[int, Any] | Sequence[tuple[int, Any]],
                      ax: Any = None, cmap: str = "viridis", xlabel: str = "x", ylabel: str = "y",
                      title: str | None = None) -> Any:
@@ -150,11 +159,20 @@ def plot_network_fit(x: Any, target: Any, snapshots: Mapping[int, Any] | Sequenc
     are coloured in proportion to their step. The final snapshot is drawn thicker and named in the
     legend, below the axes. Points are joined in the order of ``x``.
 
+    Two outputs, as the assignment has (a target of shape ``(n, 2)``): each output is a point of the
+    plane and the network draws a parametric curve (a₁(x), a₂(x)); the curves are drawn in the plane
+    against the target curve, with one unit as long on both axes (``xlabel``, ``ylabel`` then name the
+    two outputs).
+
     >>> import tinygrad_mvc as tg
     >>> xs = np.linspace(-1, 1, 5)
     >>> fig = plot_network_fit(xs, xs ** 2, {0: np.zeros(5), 100: xs ** 2 - 0.1})
     >>> [line.get_label() for line in fig.axes[0].lines]
     ['target', '_step 0', 'output at step 100']
+    >>> circle = np.stack([np.cos(np.pi * xs), np.sin(np.pi * xs)], axis=1)
+    >>> fig = plot_network_fit(xs, circle, {0: circle * 0.5, 10: circle}, xlabel="a₁", ylabel="a₂")
+    >>> fig.axes[0].get_aspect(), fig.axes[0].lines[0].get_xydata().shape
+    (1.0, (5, 2))
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
@@ -167,7 +185,9 @@ def plot_network_fit(x: Any, target: Any, snapshots: Mapping[int, Any] | Sequenc
     if xs.ndim != 1 or xs.size == 0:
         raise ValueError(f"{name}: x must be 1-D inputs of shape (n,) or (n, 1), got shape {xs.shape}")
     n = xs.size
-    ys = _as_values(name, "target", target, n)
+    planar = np.shape(getattr(target, "data", target)) == (n, 2)  # two outputs: a curve in the plane
+    read = _as_points if planar else _as_values
+    ys = read(name, "target", target, n)
     items = list(snapshots.items()) if isinstance(snapshots, Mapping) else list(snapshots)
     if not items:
         raise ValueError(f"{name}: no snapshots; give {{step: outputs}} for at least one step of training")
@@ -176,16 +196,20 @@ def plot_network_fit(x: Any, target: Any, snapshots: Mapping[int, Any] | Sequenc
     except (TypeError, ValueError):
         raise ValueError(f"{name}: snapshots must be {{step: outputs}} or a list of (step, outputs) with integer "
                          f"steps") from None
-    outputs = [_as_values(name, f"the output at step {s}", out, n) for s, (_, out) in zip(steps, items, strict=True)]
+    outputs = [read(name, f"the output at step {s}", out, n) for s, (_, out) in zip(steps, items, strict=True)]
     order = np.argsort(xs, kind="stable")
+
+    def xy(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # what one curve draws, in the order of x
+        return (values[order, 0], values[order, 1]) if planar else (xs[order], values[order])
+
     ranked = sorted(zip(steps, outputs, strict=True), key=lambda pair: pair[0])
     lo, hi = ranked[0][0], ranked[-1][0]
     k = len(ranked)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.4, 4.8), layout="constrained")
+        fig, ax = plt.subplots(figsize=(6.6, 6.2) if planar else (7.4, 4.8), layout="constrained")
     else:
         fig = ax.figure
-    ax.plot(xs[order], ys[order], color="black", lw=3.0, label="target", zorder=3)
+    ax.plot(*xy(ys), color="black", lw=3.0, label="target", zorder=3)
     if k <= DISCRETE_STEPS:  # one colour per snapshot, evenly spaced: steps 0, 50, 150 stay apart even beside 2000
         palette = plt.get_cmap(cmap)(np.linspace(0.0, 0.85, k))
         colours = [palette[i] for i in range(k)]
@@ -198,9 +222,11 @@ def plot_network_fit(x: Any, target: Any, snapshots: Mapping[int, Any] | Sequenc
         mappable = plt.cm.ScalarMappable(norm=norm, cmap=shades)
     for i, ((step, out), colour) in enumerate(zip(ranked, colours, strict=True)):
         last = i == k - 1
-        ax.plot(xs[order], out[order], color=colour, lw=2.2 if last else 1.4, alpha=0.95,
+        ax.plot(*xy(out), color=colour, lw=2.2 if last else 1.4, alpha=0.95,
                 label=f"output at step {step}" if last else f"_step {step}", zorder=4 if last else 2)
-    bar = fig.colorbar(mappable, ax=ax, label="training step", pad=0.02)
+    # in the plane (equal scales) the axes are shorter than their cell: a bar of the axes' own height beside them
+    bar = (fig.colorbar(mappable, cax=ax.inset_axes((1.04, 0.0, 0.04, 1.0)), label="training step") if planar
+           else fig.colorbar(mappable, ax=ax, label="training step", pad=0.02))
     if k <= DISCRETE_STEPS:
         bar.set_ticks(np.arange(k), labels=[str(step) for step, _ in ranked])
         bar.ax.tick_params(length=0)
@@ -208,12 +234,22 @@ def plot_network_fit(x: Any, target: Any, snapshots: Mapping[int, Any] | Sequenc
     else:
         bar.locator = MaxNLocator(integer=True)
         bar.update_ticks()
-    values = np.concatenate([ys, *outputs])
-    finite = values[np.isfinite(values)]
-    if finite.size:
-        pad = 0.06 * (finite.max() - finite.min()) + 1e-9
-        ax.set_ylim(finite.min() - pad, finite.max() + pad)
-    ax.set_xlim(xs.min(), xs.max())
+    if planar:  # the plane: both axes fit every curve, one unit as long on both
+        points = np.concatenate([ys, *outputs])
+        points = points[np.all(np.isfinite(points), axis=1)]
+        if points.size:
+            lo_xy, hi_xy = points.min(axis=0), points.max(axis=0)
+            pad = 0.06 * float((hi_xy - lo_xy).max()) + 1e-9
+            ax.set_xlim(lo_xy[0] - pad, hi_xy[0] + pad)
+            ax.set_ylim(lo_xy[1] - pad, hi_xy[1] + pad)
+        ax.set_aspect("equal")
+    else:
+        values = np.concatenate([ys, *outputs])
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            pad = 0.06 * (finite.max() - finite.min()) + 1e-9
+            ax.set_ylim(finite.min() - pad, finite.max() + pad)
+        ax.set_xlim(xs.min(), xs.max())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title or f"the network's output during training (steps {lo} to {hi})")
