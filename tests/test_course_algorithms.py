@@ -345,3 +345,15 @@ def test_gradient_descent_runs_exactly_max_iter_steps(tol):
     assert opt.gradient_descent(lambda x: (x - 3) ** 2, 0.0, lr=0.5).n_iter == 1  # with a tolerance: stops
     with pytest.raises(ValueError, match="None / 0 for exactly max_iter steps"):
         opt.gradient_descent(lambda x: x ** 2, 1.0, tol=-1.0)
+
+
+def test_secant_steps_that_stall_at_a_turning_point_are_not_called_a_root():
+    # The course's sextic from -1.5: the chords pile up at its local maximum x = -0.9724, where
+    # f = -36.7. SciPy's newton (no fprime) returns that point as a root; we must not.
+    sextic = lambda x: x ** 6 / 6 - 3 * x ** 4 - 2 * x ** 3 / 3 + 27 * x ** 2 / 2 + 18 * x - 30
+    stalled = so.newton(lambda x: sextic(x), -1.5)
+    r = tg.optimize.newton_raphson(sextic, -1.5, method="secant")
+    assert float(r.x) == pytest.approx(stalled, abs=1e-9)  # the same iterates as SciPy...
+    assert abs(float(r.fun)) > 30
+    assert not r.converged and r.message.startswith("stalled, not a root")  # ...but not its verdict
+    assert "f(x) = -36.6665" in r.message

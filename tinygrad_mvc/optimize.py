@@ -220,7 +220,9 @@ def newton_raphson(f: Callable[..., Any], x0: Any, tol: float = 1e-12, max_iter:
     through the last two iterates, from SciPy's second start ``x1 = x0·(1 + 10⁻⁴) ± 10⁻⁴`` (+ for
     ``x1 ≥ 0``), with SciPy's update, so it gives the iterates of ``scipy.optimize.newton(f, x0)``
     (no ``fprime``); ``history`` starts ``x0, x1``. Newton and the secant can converge to *different*
-    roots from the same start. The stationary points of a function ``F`` are the roots of its
+    roots from the same start. Where SciPy stops on small steps alone, a secant that stalls at a
+    turning point of f away from 0 is reported as ``converged=False`` ("stalled, not a root"): the
+    final point must pass one Newton correction f/f′ (f′ from the engine) within √tol. The stationary points of a function ``F`` are the roots of its
     gradient: ``newton_raphson(tg.grad(F), x0)`` walks to the nearest one, maximum, minimum or saddle.
 
     ``bounds=[(lo, hi), ...]`` (None for an open side) keeps every iterate in the box and
@@ -386,9 +388,34 @@ def _secant(name: str, f: Callable[..., Any], x: np.ndarray, tol: float, max_ite
                 converged = bool(np.isfinite(q1))
                 message = (f"converged in {len(history) - 1} iterations (secant): last step {abs(p1 - p0):.3g}, "
                            f"|f(x)| = {abs(q1):.3g}") if converged else f"f(x) is not finite at x = {p1:.6g}"
+                stalled = converged and _not_a_root(f, p1, q1, shape, tol)
+                if stalled:
+                    converged, message = False, (
+                        f"stalled, not a root: the secant's steps shrank below tol at x = {p1:.6g} (iterate "
+                        f"{len(history) - 1}) but f(x) = {q1:.6g} is not 0 ({stalled}); the chords have run "
+                        f"into a turning point of f: try another x0 or method='newton'")
                 break
     hist = np.array(history).reshape((-1, *shape))
     return _root_result(hist[-1], converged, message, list(hist), values, box, capped, clipped)
+
+
+def _not_a_root(f: Callable[..., Any], x: float, fx: float, shape: tuple[int, ...], tol: float) -> str:
+    """Why ``x``, where the secant's steps stalled, is not a root ("" if it is one).
+
+    Small secant steps alone do not make a root: near a turning point of f that stays away from 0
+    the chords pile up without f reaching 0 (SciPy then reports convergence). A root is where one
+    Newton correction f/f′, with f′ from the engine, is within √tol of x's scale.
+    """
+    if fx == 0:
+        return ""
+    try:
+        slope = float(np.asarray(grad(lambda v: f(v))(np.full(shape, x)), dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):  # f is not differentiable by the engine: no verdict beyond the step test
+        return ""
+    correction = abs(fx / slope) if slope != 0 else np.inf
+    if correction <= np.sqrt(tol) * max(1.0, abs(x)):
+        return ""
+    return "f'(x) = 0 there" if slope == 0 else f"a Newton step from there would move x by {correction:.3g}"
 
 
 def _root_step(J: np.ndarray, fx: np.ndarray, x: np.ndarray) -> tuple[np.ndarray | None, str]:
