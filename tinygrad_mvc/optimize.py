@@ -222,8 +222,9 @@ def newton_raphson(f: Callable[..., Any], x0: Any, tol: float = 1e-12, max_iter:
     (no ``fprime``); ``history`` starts ``x0, x1``. Newton and the secant can converge to *different*
     roots from the same start. Where SciPy stops on small steps alone, a secant that stalls at a
     turning point of f away from 0 is reported as ``converged=False`` ("stalled, not a root"): the
-    final point must pass one Newton correction f/f′ (f′ from the engine) within √tol. The stationary points of a function ``F`` are the roots of its
-    gradient: ``newton_raphson(tg.grad(F), x0)`` walks to the nearest one, maximum, minimum or saddle.
+    final point must pass one Newton correction f/f′ (f′ from the engine) within √tol.
+    The stationary points of a function ``F`` are the roots of its gradient:
+    ``newton_raphson(tg.grad(F), x0)`` walks to the nearest one, maximum, minimum or saddle.
 
     ``bounds=[(lo, hi), ...]`` (None for an open side) keeps every iterate in the box and
     ``max_step`` caps the length (Euclidean) of each step, before the bounds; ``n_capped`` and
