@@ -154,6 +154,31 @@ def test_moons_training_step_equals_eager(weight_decay: bool, optimizer: str) ->
     assert "SGD.step()" in compiled.source or "Adam.step()" in compiled.source
 
 
+def test_inline_sgd_step_follows_changed_settings_as_eager() -> None:
+    """The replay's own SGD lines read lr and weight_decay at every call; momentum switched on, weight decay
+    switched on or off, or a group added make it call the real step() instead: every step equals eager's."""
+    X, y = tg.datasets.make_moons(30, noise=0.1, rng=1)
+    signs = 2.0 * y - 1.0
+    (eager_model, eager, eager_opt), (model, step, opt) = moons_step(), moons_step()
+    compiled = tg.compile(step)
+    settings_by_step = [{}, {"lr": 0.3}, {"weight_decay": 0.01}, {"weight_decay": 0.02, "lr": 0.2},
+                        {"momentum": 0.5, "weight_decay": 0.0}, {}, {"momentum": 0.0}, {}]
+    extra = [tg.tensor([1.0, 2.0], requires_grad=True) for _ in range(2)]
+    for k, changes in enumerate(settings_by_step):
+        for o in (eager_opt, opt):
+            o.param_groups[0].update(changes)
+        if k == 6:  # a group of a parameter the step does not use: eager and replay alike leave it alone
+            for o, e in zip((eager_opt, opt), extra):
+                o.add_param_group({"params": [e]})
+        want, got = eager(X, signs), compiled(X, signs)
+        same_bytes(got["loss"].data, want["loss"].data, f"loss, step {k}")
+        for p, q in zip(eager_model.parameters(), model.parameters()):
+            same_bytes(q.data, p.data, f"parameter, step {k} ({changes})")
+    assert compiled.traces == 1 and opt.step_count == eager_opt.step_count == len(settings_by_step)
+    assert "_p -= _lr * v" in compiled.source  # the inline update, not only the host call
+    same_bytes(extra[1].data, extra[0].data, "the added parameter")
+
+
 def test_gradients_of_tensor_arguments_accumulate_as_eager() -> None:
     """Without zero_grad, each call adds to .grad of the caller's leaves, as backward() does."""
     def f(x: Tensor, w: Tensor) -> Tensor:

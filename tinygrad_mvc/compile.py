@@ -207,6 +207,9 @@ def _acc(t: Tensor, g: np.ndarray, handed: set[int]) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the recorder
 
+_NO_GRAD, _UNKNOWN = object(), object()  # a leaf's .grad in the replay: known to be None / not known
+
+
 class _Fallback(Exception):
     """Raised inside the recorder when an operand cannot be expressed (the trace is abandoned)."""
 
@@ -235,6 +238,7 @@ class _Recorder:
         self.param_data: dict[int, str] = {}  # id(a parameter's array) -> the expression that reads it
         self.reset: set[str] = set()  # leaves made inside fn: their .grad is cleared at the start of a replay
         self.computed: dict[str, str] = {}  # code of a built-in op's call -> its slot (common subexpressions)
+        self.grad_of: dict[str, Any] = {}  # a leaf's name -> the slot holding its .grad array now, or _NO_GRAD
         self.uses_handed = False
 
     def watching(self) -> bool:
@@ -404,24 +408,79 @@ class _Recorder:
         uses: set[str] = set()
         ref = self.tensor_ref(t)
         src = self.expr(g, uses)[0]
+        state = self.grad_of.get(ref, _NO_GRAD if id(t) in self.fresh else _UNKNOWN)
+        arr = g.data
+        # The first gradient of a leaf known to have none, an array this trace's ops made (owning its data,
+        # writeable, given to no other leaf): the leaf takes it as it is, as _acc would, without the call.
+        plain = (state is _NO_GRAD and src.startswith("v") and arr.base is not None
+                 and arr.base.base is None and type(arr.base) is np.ndarray
+                 and arr.flags.writeable and id(arr) not in self.handed)
         self.depth += 1
         try:
-            new = _acc(t, g.data, self.handed)
+            new = _acc(t, arr, self.handed)
         finally:
             self.depth -= 1
-        self.uses_handed = True
-        self.new_slot(_GRAD_GET(t), new, f"_acc({ref}, {src}, _handed)", uses, effect=True)
+        if plain:
+            self.new_slot(_GRAD_GET(t), new, None, set(), name=src)
+            self.line(None, f"_grad_set({ref}, _wrap({src}))", uses, True)
+        else:
+            self.uses_handed = True
+            self.new_slot(_GRAD_GET(t), new, f"_acc({ref}, {src}, _handed)", uses, effect=True)
+        self.grad_of[ref] = self.slots[id(_GRAD_GET(t).data)]
 
     def set_grad(self, t: Tensor, value: Any) -> None:
         uses: set[str] = set()
         ref = self.tensor_ref(t)
         if value is None:
             code = "None"
+            self.grad_of[ref] = _NO_GRAD
         elif isinstance(value, Tensor) and id(value.data) in self.slots:
             code = f"_wrap({self.expr(value, uses)[0]})"
+            self.grad_of[ref] = self.slots[id(value.data)]
         else:
             code = self.bind(value, "c")
+            self.grad_of[ref] = _UNKNOWN
         self.line(None, f"{ref}.grad = {code}", uses, True)
+
+    def sgd_step(self, opt: optim.SGD, call: Callable[[], Any]) -> None:
+        """``opt.step()`` of a plain SGD (no momentum) as NumPy lines on the gradient slots; else a host call.
+
+        The lines read each group's ``lr`` and ``weight_decay`` at every replay (schedulers change them);
+        a replay whose groups no longer match the traced form (momentum, weight decay switched on or off,
+        groups added) calls the real ``step()`` instead."""
+        groups = opt.param_groups
+        plan = []
+        for group in groups:
+            if group["momentum"] or type(opt) is not optim.SGD:
+                return self.host(call, "SGD.step()")
+            for p in group["params"]:
+                state = self.grad_of.get(self.names.get(id(p)) or self.arg_tensors.get(id(p)), _UNKNOWN)
+                if state is _UNKNOWN:  # e.g. a gradient from before the call: the real step reads it
+                    return self.host(call, "SGD.step()")
+            plan.append(bool(group["weight_decay"]))
+        self.computed.clear()
+        o, h = self.bind(groups, "c"), self.bind(call, "h")
+        mark = self.bind(engine.mark_modified, "f")
+        guard = " and ".join(f"len({o}[{k}]['params']) == {len(g['params'])} and not {o}[{k}]['momentum'] and "
+                             f"{'' if wd else 'not '}{o}[{k}]['weight_decay']" for k, (g, wd) in
+                             enumerate(zip(groups, plan)))
+        code, uses = [f"if not (len({o}) == {len(groups)} and {guard}):", f"    {h}()  # SGD.step()", "else:"], set()
+        for k, (group, wd) in enumerate(zip(groups, plan)):
+            code.append(f"    _lr = {o}[{k}]['lr']")
+            if wd:
+                code.append(f"    _wd = 1 - _lr * {o}[{k}]['weight_decay']")
+            for p in group["params"]:
+                ref = self.tensor_ref(p)
+                slot = self.grad_of[ref]
+                if slot is _NO_GRAD:
+                    continue
+                uses.add(slot)
+                code.append(f"    _p = {ref}.data")
+                if wd:
+                    code.append("    _p *= _wd")
+                code += [f"    _p -= _lr * {slot}", f"    {mark}({ref})"]
+        code.append(f"    {self.bind(opt, 'o')}.step_count += 1")
+        self.line(None, "\n".join(code), uses, True)
 
     def host(self, call: Callable[[], Any], label: str) -> None:
         self.computed.clear()  # a step changes parameters in place: reading them again gives new values
@@ -456,17 +515,17 @@ class _Recorder:
                     body.append(f"with {self.bind(np.errstate, 'f')}(**{self.bind(dict(errors), 'c')}):")
                 state = errors
             pad = "    " if state is not None else ""
-            body.append(pad + (f"{target} = {code}" if target in used else code))
+            body += [pad + part for part in (f"{target} = {code}" if target in used else code).split("\n")]
             dead = sorted(u for u in uses if last[u] == i and u.startswith("v") and u not in result_uses)
             if dead:
                 body.append(pad + f"del {', '.join(dead)}")
         body.append(f"return {result}")
-        names = ["_acc", "_wrap", *self.bindings]
+        names = ["_acc", "_wrap", "_grad_set", *self.bindings]
         src = (f"def _make({', '.join(names)}):\n    def replay({', '.join(args)}):\n"
                + "".join(f"        {line}\n" for line in body) + "    return replay\n")
         namespace: dict[str, Any] = {}
         exec(builtins.compile(src, "<tg.compile replay>", "exec"), namespace)  # noqa: S102 (our own generated code)
-        return src, namespace["_make"](_acc, _wrap, *self.bindings.values())
+        return src, namespace["_make"](_acc, _wrap, _GRAD_SET, *self.bindings.values())
 
 
 # ----------------------------------------------------------------------------- hooks installed while tracing
@@ -613,7 +672,10 @@ def _hooks(rec: _Recorder) -> list[tuple[Any, str, Any]]:
                 out = _orig(self, None)
             finally:
                 rec.in_step -= 1
-            rec.host(functools.partial(_orig, self), f"{type(self).__name__}.step()")
+            if isinstance(self, optim.SGD):
+                rec.sgd_step(self, functools.partial(_orig, self))
+            else:
+                rec.host(functools.partial(_orig, self), f"{type(self).__name__}.step()")
             return out
         hooks.append((cls, "step", step))
 
@@ -821,6 +883,9 @@ class Compiled:
                 values.append(x)
         if tree.kind == "leaf":
             return exprs[0], uses, tree, values
+        if tree.kind in ("list", "tuple") and all(c.kind == "leaf" for c in tree.children):  # without unflatten
+            body = ", ".join(exprs)
+            return (f"[{body}]" if tree.kind == "list" else f"({body},)"), uses, tree, values
         return (f"{rec.bind(pytree.unflatten, 'u')}({rec.bind(tree, 'c')}, [{', '.join(exprs)}])",
                 uses, tree, values)
 
