@@ -179,6 +179,22 @@ def test_inline_sgd_step_follows_changed_settings_as_eager() -> None:
     same_bytes(extra[1].data, extra[0].data, "the added parameter")
 
 
+def test_replay_writes_small_ops_out_and_keeps_their_function_otherwise() -> None:
+    """relu, hinge, reshape, linear, the transposed matmuls and sum_to become NumPy expressions in the
+    replay (2-d operands); a batched matmul_nt keeps its op's function; both replay as eager."""
+    _, step, _ = moons_step()
+    compiled = tg.compile(step)
+    X, y = tg.datasets.make_moons(20, noise=0.1, rng=2)
+    compiled(X, 2.0 * y - 1.0)
+    body = compiled.source
+    assert "out=_m)" in body and ".reshape(" in body and ".T)" in body and ", 0)" in body
+    w = Tensor(np.random.default_rng(3).normal(size=(2, 4, 3)), requires_grad=True)
+    check_replay(lambda x: tg.ops.matmul_nt(x, w).sum(), [np.full((2, 5, 3), 0.5), np.full((2, 5, 3), -1.5)])
+    batched = tg.compile(lambda x: tg.ops.matmul_nt(x, w.detach()))
+    batched(np.ones((2, 5, 3)))
+    assert ".T)" not in batched.source and "(a0, c" in batched.source
+
+
 def test_gradients_of_tensor_arguments_accumulate_as_eager() -> None:
     """Without zero_grad, each call adds to .grad of the caller's leaves, as backward() does."""
     def f(x: Tensor, w: Tensor) -> Tensor:

@@ -7,7 +7,10 @@ the ops that a ``backward()`` inside ``fn`` runs for its rules, the gradients it
 leaves, ``.grad`` resets (``zero_grad``) and ``SGD``/``Adam`` steps. That record becomes one Python
 function of straight-line NumPy calls (``compiled.source`` shows it): later calls with the same
 signature run it, with no Tensor objects, no graph and no heap, and give bit-identical results, since
-they call the same NumPy functions on the same arrays in the same order.
+they call the same NumPy functions on the same arrays in the same order. A plain ``SGD`` step (no
+momentum) becomes the replay's own NumPy lines on the gradients it just computed, reading ``lr`` and
+``weight_decay`` at every call; any other step, or settings changed out of the traced form, call the
+real ``step()``.
 
 What is read when: arguments and the ``.data`` of Tensors that require grad (parameters) are read at
 every call; other arrays, Tensors and Python values that ``fn`` reads from outside are constants of the
@@ -207,6 +210,46 @@ def _acc(t: Tensor, g: np.ndarray, handed: set[int]) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the recorder
 
+# ----------------------------------------------------------------------------- ops written out in the replay
+# The forward functions of a few built-in ops as NumPy expressions for the traced operands ({0}, {1}: the
+# operands; {matmul} ...: NumPy's functions), so the replay makes one Python call fewer per op (the op's
+# lambda or wrapper). Recorder._inline keeps a form only if it reproduces the traced array exactly.
+
+_NUMPY = {"maximum": np.maximum, "multiply": np.multiply, "matmul": np.matmul, "add": np.add,
+          "reduce": np.add.reduce}
+
+
+def _sum_to_form(x: np.ndarray, shape: tuple[int, ...]) -> str | None:
+    lead = x.ndim - len(shape)
+    if lead < 0:
+        return None
+    form = "{0}"
+    if lead:
+        form = f"{{reduce}}({{0}}, axis={0 if lead == 1 else tuple(range(lead))!r})"
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    if ones:
+        form += f".sum(axis={ones!r}, keepdims=True)"
+    return form
+
+
+def _linear_form(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> str | None:
+    if np.result_type(np.result_type(x, w), b) != np.result_type(x, w):
+        return None
+    return "{add}((_m := {matmul}({0}, {1})), {2}, out=_m)"
+
+
+_INLINE: dict[str, Callable[..., str | None]] = {
+    "relu": lambda x: "{maximum}({0}, 0)",
+    "relu_grad": lambda g, x: "{multiply}({0}, {1} > 0)",
+    "hinge": lambda s, y: "{maximum}(1 - {0} * {1}, 0)",
+    "reshape": lambda x, shape: "{0}.reshape({1})" if isinstance(x, np.ndarray) else None,
+    "matmul_nt": lambda x, y: "{matmul}({0}, {1}.T)" if np.ndim(y) == 2 else None,
+    "matmul_tn": lambda x, y: "{matmul}({0}.T, {1})" if np.ndim(x) == 2 else None,
+    "sum_to": lambda x, shape: _sum_to_form(x, shape) if isinstance(x, np.ndarray) else None,
+    "linear": _linear_form,
+}
+
+
 _NO_GRAD, _UNKNOWN = object(), object()  # a leaf's .grad in the replay: known to be None / not known
 
 
@@ -368,13 +411,36 @@ class _Recorder:
             return  # only constants: the result is a constant too
         text = ", ".join([p for p, _ in parts] + [f"{k}={p}" for k, (p, _) in kw])
         code = f"{self.bind(prim.fun, 'f')}({text})"
-        if ops.TABLE.get(prim.name) is prim:  # a built-in op is a pure function: the same call gives the same array
+        builtin = ops.TABLE.get(prim.name) is prim
+        if builtin and not kwargs and prim.name in _INLINE:
+            code = self._inline(prim.name, args, [p for p, _ in parts], out.data) or code
+        if builtin:  # a built-in op is a pure function: the same call gives the same array
             same = self.computed.get(code)
             if same is not None:
                 self.new_slot(out, out.data, None, set(), name=same)
                 return
             self.computed[code] = f"v{len(self.keep)}"
         self.new_slot(out, out.data, code, uses)
+
+    def _inline(self, name: str, args: tuple[Any, ...], exprs: list[str], want: np.ndarray) -> str | None:
+        """The op's forward function written out as NumPy calls for the traced shapes (one Python call fewer
+        per op in the replay), or None. Kept only if it gives this call's array bit for bit, strides too."""
+        raw = [_plain(a.data if isinstance(a, Tensor) else a) for a in args]
+        form = _INLINE[name](*raw)
+        if form is None:
+            return None
+        fns = {k: self.bind(f, "f") for k, f in _NUMPY.items()}
+        try:
+            with np.errstate(**self.errors):
+                got = eval(form.format(*[f"_{i}" for i in range(len(raw))], **{k: k for k in fns}),  # noqa: S307
+                           {**_NUMPY, **{f"_{i}": r for i, r in enumerate(raw)}})
+        except Exception:  # noqa: BLE001 - any failure: keep the op's own function
+            return None
+        want = _plain(want)
+        if not (type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
+                and got.strides == want.strides and got.tobytes() == want.tobytes()):
+            return None
+        return form.format(*exprs, **fns)
 
     def numpy_call(self, fn: Any, args: Any, kwargs: dict[str, Any], result: Any, what: str) -> Any:
         """NumPy called on traced arrays outside an op: one more call of the replay (its result a new slot)."""
