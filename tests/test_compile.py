@@ -195,6 +195,25 @@ def test_replay_writes_small_ops_out_and_keeps_their_function_otherwise() -> Non
     assert ".T)" not in batched.source and "(a0, c" in batched.source
 
 
+def test_two_leaves_given_one_gradient_array_own_copies_in_the_replay() -> None:
+    """add hands one gradient to both leaves; backward copies it for the second, and so does the replay."""
+    u, w = (Tensor(np.linspace(0.1, 0.5, 3), requires_grad=True) for _ in range(2))
+
+    def f(x: np.ndarray) -> Tensor:
+        u.grad = w.grad = None
+        loss = tg.sin((u + w) * x).sum()
+        loss.backward()
+        return loss
+
+    compiled = tg.compile(f)
+    for x in (np.ones(3), np.full(3, 2.0)):
+        compiled(x)
+        assert u.grad.data is not w.grad.data and not np.shares_memory(u.grad.data, w.grad.data)
+        got = u.grad.data.copy()
+        f(x)
+        same_bytes(got, u.grad.data, "gradient")
+
+
 def test_gradients_of_tensor_arguments_accumulate_as_eager() -> None:
     """Without zero_grad, each call adds to .grad of the caller's leaves, as backward() does."""
     def f(x: Tensor, w: Tensor) -> Tensor:

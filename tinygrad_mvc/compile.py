@@ -281,6 +281,7 @@ class _Recorder:
         self.param_data: dict[int, str] = {}  # id(a parameter's array) -> the expression that reads it
         self.reset: set[str] = set()  # leaves made inside fn: their .grad is cleared at the start of a replay
         self.computed: dict[str, str] = {}  # code of a built-in op's call -> its slot (common subexpressions)
+        self.plain_acc: dict[int, str] = {}  # index of a line that sets a first gradient -> its _acc form
         self.grad_of: dict[str, Any] = {}  # a leaf's name -> the slot holding its .grad array now, or _NO_GRAD
         self.uses_handed = False
 
@@ -488,6 +489,9 @@ class _Recorder:
             self.depth -= 1
         if plain:
             self.new_slot(_GRAD_GET(t), new, None, set(), name=src)
+            # build() turns this back into _acc(...) if any later gradient goes through _acc: that one must
+            # know which arrays leaves already hold (the replay's _handed), as eager's backward does.
+            self.plain_acc[len(self.lines)] = f"_acc({ref}, {src}, _handed)"
             self.line(None, f"_grad_set({ref}, _wrap({src}))", uses, True)
         else:
             self.uses_handed = True
@@ -561,7 +565,10 @@ class _Recorder:
         """The replay's source (dead code dropped, each slot deleted after its last use) and the function."""
         live = set(result_uses)
         kept = []
-        for target, code, uses, effect, errors in reversed(self.lines):
+        lines = self.lines
+        if self.uses_handed:
+            lines = [(t, self.plain_acc.get(i, c), u, e, err) for i, (t, c, u, e, err) in enumerate(lines)]
+        for target, code, uses, effect, errors in reversed(lines):
             if effect or target in live:
                 kept.append((target, code, uses, errors))
                 live |= uses
