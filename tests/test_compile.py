@@ -214,6 +214,27 @@ def test_two_leaves_given_one_gradient_array_own_copies_in_the_replay() -> None:
         same_bytes(got, u.grad.data, "gradient")
 
 
+def test_leaf_made_inside_fn_by_detach_follows_each_call() -> None:
+    """t = Tensor(x).detach() with requires_grad switched on: a leaf of each call holding that call's x (was:
+    the first call's value, and gradients summed over calls)."""
+    def by_attribute(x: np.ndarray) -> Tensor:
+        t = tg.Tensor(x).detach()
+        t.requires_grad = True
+        (t * t * 2.0).sum().backward()
+        return t.grad
+
+    def by_method(x: np.ndarray) -> Tensor:
+        t = tg.Tensor(x).detach().requires_grad_()
+        (tg.sin(t) * t).sum().backward()
+        return t.grad
+
+    for fn in (by_attribute, by_method):
+        compiled = tg.compile(fn)
+        for x in (np.ones(2), np.array([3.0, -0.5]), np.array([3.0, -0.5])):
+            same_bytes(compiled(x).data, fn(x).data, fn.__name__)
+        assert compiled.traces == 1
+
+
 def test_gradients_of_tensor_arguments_accumulate_as_eager() -> None:
     """Without zero_grad, each call adds to .grad of the caller's leaves, as backward() does."""
     def f(x: Tensor, w: Tensor) -> Tensor:

@@ -54,6 +54,8 @@ __all__ = ["compile", "Compiled"]
 _new = object.__new__
 _GRAD = Tensor.__dict__["grad"]  # the slot's member descriptor: reads and writes that bypass the trace's hooks
 _GRAD_GET, _GRAD_SET = _GRAD.__get__, _GRAD.__set__
+_REQUIRES = Tensor.__dict__["requires_grad"]
+_REQUIRES_GET, _REQUIRES_SET = _REQUIRES.__get__, _REQUIRES.__set__
 _ACTIVE: _Recorder | None = None  # the trace in progress (one at a time, in one thread)
 _LOCK = threading.Lock()
 _DEBUG = False  # True: print where each trace gave up
@@ -188,6 +190,13 @@ class _Traced(np.ndarray):
     def tolist(self) -> Any:
         self._check(".tolist()")
         return self.view(np.ndarray).tolist()
+
+
+def _root(arr: np.ndarray) -> np.ndarray:
+    """The array that owns ``arr``'s memory."""
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
 
 
 def _tensor_data(data: Any, dtype: Any) -> np.ndarray:
@@ -339,6 +348,13 @@ class _Recorder:
             if name is not None:
                 uses.add(name)
                 return name, True
+            if obj.requires_grad and id(obj) in self.fresh and id(obj) not in self.arg_tensors:
+                # A leaf fn made (or switched requires_grad on for) from traced data, t = x.detach(), say:
+                # its value is that data at every call, not the first call's (a parameter would be read).
+                alias = self._same_as_slot(data) if isinstance(data, np.ndarray) else None
+                if alias is not None:
+                    uses.add(alias)
+                    return alias, True
             if obj.requires_grad:
                 if obj._op is not None:
                     raise _Fallback(f"fn uses a Tensor of shape {obj.shape} made by op '{obj._op.name}' outside the "
@@ -379,6 +395,18 @@ class _Recorder:
                 return self.bind(obj, "c"), False
             return "{" + ", ".join(f"{self.expr(k, uses)[0]}: {p}" for k, (p, _) in parts.items()) + "}", True
         return self.bind(obj, "c"), False
+
+    def _same_as_slot(self, arr: np.ndarray) -> str | None:
+        """The slot whose array is ``arr`` viewed again (same memory, shape, strides, dtype), if any."""
+        name = self.slots.get(id(arr))
+        if name is not None:
+            return name
+        root, key = _root(arr), (arr.__array_interface__["data"][0], arr.shape, arr.strides, arr.dtype)
+        for view in self.keep:
+            if (isinstance(view, _Traced) and id(view) in self.slots and _root(view) is root
+                    and (view.__array_interface__["data"][0], view.shape, view.strides, view.dtype) == key):
+                return self.slots[id(view)]
+        return None
 
     def _alias(self, arr: np.ndarray) -> str | None:
         """The slot ``arr`` is a full view of (``np.asarray(t.data)``), None for an unrelated array."""
@@ -667,6 +695,23 @@ def _hooks(rec: _Recorder) -> list[tuple[Any, str, Any]]:
                 rec.fail(f"{what} of a traced value inside fn (control flow or a NumPy array taken from data)")
             return _orig(self, *args, **kwargs)
         hooks.append((Tensor, name, convert))
+
+    def requires_grad_get(self: Tensor) -> bool:
+        return _REQUIRES_GET(self)
+
+    def requires_grad_set(self: Tensor, value: bool) -> None:
+        # Switched on inside fn (t.requires_grad = True, t.requires_grad_()): a leaf of this call, as one made
+        # by Tensor(..., requires_grad=True), so each replay starts it without a gradient.
+        if value and rec.watching():
+            try:
+                before = _REQUIRES_GET(self)
+            except AttributeError:  # a Tensor being made
+                before = False
+            if not before:
+                rec.fresh.add(id(self))
+                rec.tensors.append(self)  # keeps the id its own
+        _REQUIRES_SET(self, value)
+    hooks.append((Tensor, "requires_grad", property(requires_grad_get, requires_grad_set)))
 
     orig_run = engine._run_backward
 
