@@ -154,6 +154,87 @@ def test_moons_training_step_equals_eager(weight_decay: bool, optimizer: str) ->
     assert "SGD.step()" in compiled.source or "Adam.step()" in compiled.source
 
 
+def test_inline_sgd_step_follows_changed_settings_as_eager() -> None:
+    """The replay's own SGD lines read lr and weight_decay at every call; momentum switched on, weight decay
+    switched on or off, or a group added make it call the real step() instead: every step equals eager's."""
+    X, y = tg.datasets.make_moons(30, noise=0.1, rng=1)
+    signs = 2.0 * y - 1.0
+    (eager_model, eager, eager_opt), (model, step, opt) = moons_step(), moons_step()
+    compiled = tg.compile(step)
+    settings_by_step = [{}, {"lr": 0.3}, {"weight_decay": 0.01}, {"weight_decay": 0.02, "lr": 0.2},
+                        {"momentum": 0.5, "weight_decay": 0.0}, {}, {"momentum": 0.0}, {}]
+    extra = [tg.tensor([1.0, 2.0], requires_grad=True) for _ in range(2)]
+    for k, changes in enumerate(settings_by_step):
+        for o in (eager_opt, opt):
+            o.param_groups[0].update(changes)
+        if k == 6:  # a group of a parameter the step does not use: eager and replay alike leave it alone
+            for o, e in zip((eager_opt, opt), extra):
+                o.add_param_group({"params": [e]})
+        want, got = eager(X, signs), compiled(X, signs)
+        same_bytes(got["loss"].data, want["loss"].data, f"loss, step {k}")
+        for p, q in zip(eager_model.parameters(), model.parameters()):
+            same_bytes(q.data, p.data, f"parameter, step {k} ({changes})")
+    assert compiled.traces == 1 and opt.step_count == eager_opt.step_count == len(settings_by_step)
+    assert "_p -= _lr * v" in compiled.source  # the inline update, not only the host call
+    same_bytes(extra[1].data, extra[0].data, "the added parameter")
+
+
+def test_replay_writes_small_ops_out_and_keeps_their_function_otherwise() -> None:
+    """relu, hinge, reshape, linear, the transposed matmuls and sum_to become NumPy expressions in the
+    replay (2-d operands); a batched matmul_nt keeps its op's function; both replay as eager."""
+    _, step, _ = moons_step()
+    compiled = tg.compile(step)
+    X, y = tg.datasets.make_moons(20, noise=0.1, rng=2)
+    compiled(X, 2.0 * y - 1.0)
+    body = compiled.source
+    assert "out=_m)" in body and ".reshape(" in body and ".T)" in body and ", 0)" in body
+    w = Tensor(np.random.default_rng(3).normal(size=(2, 4, 3)), requires_grad=True)
+    check_replay(lambda x: tg.ops.matmul_nt(x, w).sum(), [np.full((2, 5, 3), 0.5), np.full((2, 5, 3), -1.5)])
+    batched = tg.compile(lambda x: tg.ops.matmul_nt(x, w.detach()))
+    batched(np.ones((2, 5, 3)))
+    assert ".T)" not in batched.source and "(a0, c" in batched.source
+
+
+def test_two_leaves_given_one_gradient_array_own_copies_in_the_replay() -> None:
+    """add hands one gradient to both leaves; backward copies it for the second, and so does the replay."""
+    u, w = (Tensor(np.linspace(0.1, 0.5, 3), requires_grad=True) for _ in range(2))
+
+    def f(x: np.ndarray) -> Tensor:
+        u.grad = w.grad = None
+        loss = tg.sin((u + w) * x).sum()
+        loss.backward()
+        return loss
+
+    compiled = tg.compile(f)
+    for x in (np.ones(3), np.full(3, 2.0)):
+        compiled(x)
+        assert u.grad.data is not w.grad.data and not np.shares_memory(u.grad.data, w.grad.data)
+        got = u.grad.data.copy()
+        f(x)
+        same_bytes(got, u.grad.data, "gradient")
+
+
+def test_leaf_made_inside_fn_by_detach_follows_each_call() -> None:
+    """t = Tensor(x).detach() with requires_grad switched on: a leaf of each call holding that call's x (was:
+    the first call's value, and gradients summed over calls)."""
+    def by_attribute(x: np.ndarray) -> Tensor:
+        t = tg.Tensor(x).detach()
+        t.requires_grad = True
+        (t * t * 2.0).sum().backward()
+        return t.grad
+
+    def by_method(x: np.ndarray) -> Tensor:
+        t = tg.Tensor(x).detach().requires_grad_()
+        (tg.sin(t) * t).sum().backward()
+        return t.grad
+
+    for fn in (by_attribute, by_method):
+        compiled = tg.compile(fn)
+        for x in (np.ones(2), np.array([3.0, -0.5]), np.array([3.0, -0.5])):
+            same_bytes(compiled(x).data, fn(x).data, fn.__name__)
+        assert compiled.traces == 1
+
+
 def test_gradients_of_tensor_arguments_accumulate_as_eager() -> None:
     """Without zero_grad, each call adds to .grad of the caller's leaves, as backward() does."""
     def f(x: Tensor, w: Tensor) -> Tensor:

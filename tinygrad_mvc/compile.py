@@ -7,7 +7,10 @@ the ops that a ``backward()`` inside ``fn`` runs for its rules, the gradients it
 leaves, ``.grad`` resets (``zero_grad``) and ``SGD``/``Adam`` steps. That record becomes one Python
 function of straight-line NumPy calls (``compiled.source`` shows it): later calls with the same
 signature run it, with no Tensor objects, no graph and no heap, and give bit-identical results, since
-they call the same NumPy functions on the same arrays in the same order.
+they call the same NumPy functions on the same arrays in the same order. A plain ``SGD`` step (no
+momentum) becomes the replay's own NumPy lines on the gradients it just computed, reading ``lr`` and
+``weight_decay`` at every call; any other step, or settings changed out of the traced form, call the
+real ``step()``.
 
 What is read when: arguments and the ``.data`` of Tensors that require grad (parameters) are read at
 every call; other arrays, Tensors and Python values that ``fn`` reads from outside are constants of the
@@ -51,6 +54,8 @@ __all__ = ["compile", "Compiled"]
 _new = object.__new__
 _GRAD = Tensor.__dict__["grad"]  # the slot's member descriptor: reads and writes that bypass the trace's hooks
 _GRAD_GET, _GRAD_SET = _GRAD.__get__, _GRAD.__set__
+_REQUIRES = Tensor.__dict__["requires_grad"]
+_REQUIRES_GET, _REQUIRES_SET = _REQUIRES.__get__, _REQUIRES.__set__
 _ACTIVE: _Recorder | None = None  # the trace in progress (one at a time, in one thread)
 _LOCK = threading.Lock()
 _DEBUG = False  # True: print where each trace gave up
@@ -187,6 +192,13 @@ class _Traced(np.ndarray):
         return self.view(np.ndarray).tolist()
 
 
+def _root(arr: np.ndarray) -> np.ndarray:
+    """The array that owns ``arr``'s memory."""
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
 def _tensor_data(data: Any, dtype: Any) -> np.ndarray:
     """What ``Tensor(data, dtype=dtype)`` stores, without its checks (the trace made them)."""
     arr = np.array(data, dtype=dtype)
@@ -206,6 +218,49 @@ def _acc(t: Tensor, g: np.ndarray, handed: set[int]) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the recorder
+
+# ----------------------------------------------------------------------------- ops written out in the replay
+# The forward functions of a few built-in ops as NumPy expressions for the traced operands ({0}, {1}: the
+# operands; {matmul} ...: NumPy's functions), so the replay makes one Python call fewer per op (the op's
+# lambda or wrapper). Recorder._inline keeps a form only if it reproduces the traced array exactly.
+
+_NUMPY = {"maximum": np.maximum, "multiply": np.multiply, "matmul": np.matmul, "add": np.add,
+          "reduce": np.add.reduce}
+
+
+def _sum_to_form(x: np.ndarray, shape: tuple[int, ...]) -> str | None:
+    lead = x.ndim - len(shape)
+    if lead < 0:
+        return None
+    form = "{0}"
+    if lead:
+        form = f"{{reduce}}({{0}}, axis={0 if lead == 1 else tuple(range(lead))!r})"
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    if ones:
+        form += f".sum(axis={ones!r}, keepdims=True)"
+    return form
+
+
+def _linear_form(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> str | None:
+    if np.result_type(np.result_type(x, w), b) != np.result_type(x, w):
+        return None
+    return "{add}((_m := {matmul}({0}, {1})), {2}, out=_m)"
+
+
+_INLINE: dict[str, Callable[..., str | None]] = {
+    "relu": lambda x: "{maximum}({0}, 0)",
+    "relu_grad": lambda g, x: "{multiply}({0}, {1} > 0)",
+    "hinge": lambda s, y: "{maximum}(1 - {0} * {1}, 0)",
+    "reshape": lambda x, shape: "{0}.reshape({1})" if isinstance(x, np.ndarray) else None,
+    "matmul_nt": lambda x, y: "{matmul}({0}, {1}.T)" if np.ndim(y) == 2 else None,
+    "matmul_tn": lambda x, y: "{matmul}({0}.T, {1})" if np.ndim(x) == 2 else None,
+    "sum_to": lambda x, shape: _sum_to_form(x, shape) if isinstance(x, np.ndarray) else None,
+    "linear": _linear_form,
+}
+
+
+_NO_GRAD, _UNKNOWN = object(), object()  # a leaf's .grad in the replay: known to be None / not known
+
 
 class _Fallback(Exception):
     """Raised inside the recorder when an operand cannot be expressed (the trace is abandoned)."""
@@ -235,6 +290,8 @@ class _Recorder:
         self.param_data: dict[int, str] = {}  # id(a parameter's array) -> the expression that reads it
         self.reset: set[str] = set()  # leaves made inside fn: their .grad is cleared at the start of a replay
         self.computed: dict[str, str] = {}  # code of a built-in op's call -> its slot (common subexpressions)
+        self.plain_acc: dict[int, str] = {}  # index of a line that sets a first gradient -> its _acc form
+        self.grad_of: dict[str, Any] = {}  # a leaf's name -> the slot holding its .grad array now, or _NO_GRAD
         self.uses_handed = False
 
     def watching(self) -> bool:
@@ -291,6 +348,13 @@ class _Recorder:
             if name is not None:
                 uses.add(name)
                 return name, True
+            if obj.requires_grad and id(obj) in self.fresh and id(obj) not in self.arg_tensors:
+                # A leaf fn made (or switched requires_grad on for) from traced data, t = x.detach(), say:
+                # its value is that data at every call, not the first call's (a parameter would be read).
+                alias = self._same_as_slot(data) if isinstance(data, np.ndarray) else None
+                if alias is not None:
+                    uses.add(alias)
+                    return alias, True
             if obj.requires_grad:
                 if obj._op is not None:
                     raise _Fallback(f"fn uses a Tensor of shape {obj.shape} made by op '{obj._op.name}' outside the "
@@ -332,6 +396,18 @@ class _Recorder:
             return "{" + ", ".join(f"{self.expr(k, uses)[0]}: {p}" for k, (p, _) in parts.items()) + "}", True
         return self.bind(obj, "c"), False
 
+    def _same_as_slot(self, arr: np.ndarray) -> str | None:
+        """The slot whose array is ``arr`` viewed again (same memory, shape, strides, dtype), if any."""
+        name = self.slots.get(id(arr))
+        if name is not None:
+            return name
+        root, key = _root(arr), (arr.__array_interface__["data"][0], arr.shape, arr.strides, arr.dtype)
+        for view in self.keep:
+            if (isinstance(view, _Traced) and id(view) in self.slots and _root(view) is root
+                    and (view.__array_interface__["data"][0], view.shape, view.strides, view.dtype) == key):
+                return self.slots[id(view)]
+        return None
+
     def _alias(self, arr: np.ndarray) -> str | None:
         """The slot ``arr`` is a full view of (``np.asarray(t.data)``), None for an unrelated array."""
         base = arr.base
@@ -364,13 +440,36 @@ class _Recorder:
             return  # only constants: the result is a constant too
         text = ", ".join([p for p, _ in parts] + [f"{k}={p}" for k, (p, _) in kw])
         code = f"{self.bind(prim.fun, 'f')}({text})"
-        if ops.TABLE.get(prim.name) is prim:  # a built-in op is a pure function: the same call gives the same array
+        builtin = ops.TABLE.get(prim.name) is prim
+        if builtin and not kwargs and prim.name in _INLINE:
+            code = self._inline(prim.name, args, [p for p, _ in parts], out.data) or code
+        if builtin:  # a built-in op is a pure function: the same call gives the same array
             same = self.computed.get(code)
             if same is not None:
                 self.new_slot(out, out.data, None, set(), name=same)
                 return
             self.computed[code] = f"v{len(self.keep)}"
         self.new_slot(out, out.data, code, uses)
+
+    def _inline(self, name: str, args: tuple[Any, ...], exprs: list[str], want: np.ndarray) -> str | None:
+        """The op's forward function written out as NumPy calls for the traced shapes (one Python call fewer
+        per op in the replay), or None. Kept only if it gives this call's array bit for bit, strides too."""
+        raw = [_plain(a.data if isinstance(a, Tensor) else a) for a in args]
+        form = _INLINE[name](*raw)
+        if form is None:
+            return None
+        fns = {k: self.bind(f, "f") for k, f in _NUMPY.items()}
+        try:
+            with np.errstate(**self.errors):
+                got = eval(form.format(*[f"_{i}" for i in range(len(raw))], **{k: k for k in fns}),  # noqa: S307
+                           {**_NUMPY, **{f"_{i}": r for i, r in enumerate(raw)}})
+        except Exception:  # noqa: BLE001 - any failure: keep the op's own function
+            return None
+        want = _plain(want)
+        if not (type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
+                and got.strides == want.strides and got.tobytes() == want.tobytes()):
+            return None
+        return form.format(*exprs, **fns)
 
     def numpy_call(self, fn: Any, args: Any, kwargs: dict[str, Any], result: Any, what: str) -> Any:
         """NumPy called on traced arrays outside an op: one more call of the replay (its result a new slot)."""
@@ -404,24 +503,82 @@ class _Recorder:
         uses: set[str] = set()
         ref = self.tensor_ref(t)
         src = self.expr(g, uses)[0]
+        state = self.grad_of.get(ref, _NO_GRAD if id(t) in self.fresh else _UNKNOWN)
+        arr = g.data
+        # The first gradient of a leaf known to have none, an array this trace's ops made (owning its data,
+        # writeable, given to no other leaf): the leaf takes it as it is, as _acc would, without the call.
+        plain = (state is _NO_GRAD and src.startswith("v") and arr.base is not None
+                 and arr.base.base is None and type(arr.base) is np.ndarray
+                 and arr.flags.writeable and id(arr) not in self.handed)
         self.depth += 1
         try:
-            new = _acc(t, g.data, self.handed)
+            new = _acc(t, arr, self.handed)
         finally:
             self.depth -= 1
-        self.uses_handed = True
-        self.new_slot(_GRAD_GET(t), new, f"_acc({ref}, {src}, _handed)", uses, effect=True)
+        if plain:
+            self.new_slot(_GRAD_GET(t), new, None, set(), name=src)
+            # build() turns this back into _acc(...) if any later gradient goes through _acc: that one must
+            # know which arrays leaves already hold (the replay's _handed), as eager's backward does.
+            self.plain_acc[len(self.lines)] = f"_acc({ref}, {src}, _handed)"
+            self.line(None, f"_grad_set({ref}, _wrap({src}))", uses, True)
+        else:
+            self.uses_handed = True
+            self.new_slot(_GRAD_GET(t), new, f"_acc({ref}, {src}, _handed)", uses, effect=True)
+        self.grad_of[ref] = self.slots[id(_GRAD_GET(t).data)]
 
     def set_grad(self, t: Tensor, value: Any) -> None:
         uses: set[str] = set()
         ref = self.tensor_ref(t)
         if value is None:
             code = "None"
+            self.grad_of[ref] = _NO_GRAD
         elif isinstance(value, Tensor) and id(value.data) in self.slots:
             code = f"_wrap({self.expr(value, uses)[0]})"
+            self.grad_of[ref] = self.slots[id(value.data)]
         else:
             code = self.bind(value, "c")
+            self.grad_of[ref] = _UNKNOWN
         self.line(None, f"{ref}.grad = {code}", uses, True)
+
+    def sgd_step(self, opt: optim.SGD, call: Callable[[], Any]) -> None:
+        """``opt.step()`` of a plain SGD (no momentum) as NumPy lines on the gradient slots; else a host call.
+
+        The lines read each group's ``lr`` and ``weight_decay`` at every replay (schedulers change them);
+        a replay whose groups no longer match the traced form (momentum, weight decay switched on or off,
+        groups added) calls the real ``step()`` instead."""
+        groups = opt.param_groups
+        plan = []
+        for group in groups:
+            if group["momentum"] or type(opt) is not optim.SGD:
+                return self.host(call, "SGD.step()")
+            for p in group["params"]:
+                state = self.grad_of.get(self.names.get(id(p)) or self.arg_tensors.get(id(p)), _UNKNOWN)
+                if state is _UNKNOWN:  # e.g. a gradient from before the call: the real step reads it
+                    return self.host(call, "SGD.step()")
+            plan.append(bool(group["weight_decay"]))
+        self.computed.clear()
+        o, h = self.bind(groups, "c"), self.bind(call, "h")
+        mark = self.bind(engine.mark_modified, "f")
+        guard = " and ".join(f"len({o}[{k}]['params']) == {len(g['params'])} and not {o}[{k}]['momentum'] and "
+                             f"{'' if wd else 'not '}{o}[{k}]['weight_decay']" for k, (g, wd) in
+                             enumerate(zip(groups, plan)))
+        code, uses = [f"if not (len({o}) == {len(groups)} and {guard}):", f"    {h}()  # SGD.step()", "else:"], set()
+        for k, (group, wd) in enumerate(zip(groups, plan)):
+            code.append(f"    _lr = {o}[{k}]['lr']")
+            if wd:
+                code.append(f"    _wd = 1 - _lr * {o}[{k}]['weight_decay']")
+            for p in group["params"]:
+                ref = self.tensor_ref(p)
+                slot = self.grad_of[ref]
+                if slot is _NO_GRAD:
+                    continue
+                uses.add(slot)
+                code.append(f"    _p = {ref}.data")
+                if wd:
+                    code.append("    _p *= _wd")
+                code += [f"    _p -= _lr * {slot}", f"    {mark}({ref})"]
+        code.append(f"    {self.bind(opt, 'o')}.step_count += 1")
+        self.line(None, "\n".join(code), uses, True)
 
     def host(self, call: Callable[[], Any], label: str) -> None:
         self.computed.clear()  # a step changes parameters in place: reading them again gives new values
@@ -436,7 +593,10 @@ class _Recorder:
         """The replay's source (dead code dropped, each slot deleted after its last use) and the function."""
         live = set(result_uses)
         kept = []
-        for target, code, uses, effect, errors in reversed(self.lines):
+        lines = self.lines
+        if self.uses_handed:
+            lines = [(t, self.plain_acc.get(i, c), u, e, err) for i, (t, c, u, e, err) in enumerate(lines)]
+        for target, code, uses, effect, errors in reversed(lines):
             if effect or target in live:
                 kept.append((target, code, uses, errors))
                 live |= uses
@@ -456,17 +616,17 @@ class _Recorder:
                     body.append(f"with {self.bind(np.errstate, 'f')}(**{self.bind(dict(errors), 'c')}):")
                 state = errors
             pad = "    " if state is not None else ""
-            body.append(pad + (f"{target} = {code}" if target in used else code))
+            body += [pad + part for part in (f"{target} = {code}" if target in used else code).split("\n")]
             dead = sorted(u for u in uses if last[u] == i and u.startswith("v") and u not in result_uses)
             if dead:
                 body.append(pad + f"del {', '.join(dead)}")
         body.append(f"return {result}")
-        names = ["_acc", "_wrap", *self.bindings]
+        names = ["_acc", "_wrap", "_grad_set", *self.bindings]
         src = (f"def _make({', '.join(names)}):\n    def replay({', '.join(args)}):\n"
                + "".join(f"        {line}\n" for line in body) + "    return replay\n")
         namespace: dict[str, Any] = {}
         exec(builtins.compile(src, "<tg.compile replay>", "exec"), namespace)  # noqa: S102 (our own generated code)
-        return src, namespace["_make"](_acc, _wrap, *self.bindings.values())
+        return src, namespace["_make"](_acc, _wrap, _GRAD_SET, *self.bindings.values())
 
 
 # ----------------------------------------------------------------------------- hooks installed while tracing
@@ -535,6 +695,23 @@ def _hooks(rec: _Recorder) -> list[tuple[Any, str, Any]]:
                 rec.fail(f"{what} of a traced value inside fn (control flow or a NumPy array taken from data)")
             return _orig(self, *args, **kwargs)
         hooks.append((Tensor, name, convert))
+
+    def requires_grad_get(self: Tensor) -> bool:
+        return _REQUIRES_GET(self)
+
+    def requires_grad_set(self: Tensor, value: bool) -> None:
+        # Switched on inside fn (t.requires_grad = True, t.requires_grad_()): a leaf of this call, as one made
+        # by Tensor(..., requires_grad=True), so each replay starts it without a gradient.
+        if value and rec.watching():
+            try:
+                before = _REQUIRES_GET(self)
+            except AttributeError:  # a Tensor being made
+                before = False
+            if not before:
+                rec.fresh.add(id(self))
+                rec.tensors.append(self)  # keeps the id its own
+        _REQUIRES_SET(self, value)
+    hooks.append((Tensor, "requires_grad", property(requires_grad_get, requires_grad_set)))
 
     orig_run = engine._run_backward
 
@@ -613,7 +790,10 @@ def _hooks(rec: _Recorder) -> list[tuple[Any, str, Any]]:
                 out = _orig(self, None)
             finally:
                 rec.in_step -= 1
-            rec.host(functools.partial(_orig, self), f"{type(self).__name__}.step()")
+            if isinstance(self, optim.SGD):
+                rec.sgd_step(self, functools.partial(_orig, self))
+            else:
+                rec.host(functools.partial(_orig, self), f"{type(self).__name__}.step()")
             return out
         hooks.append((cls, "step", step))
 
@@ -821,6 +1001,9 @@ class Compiled:
                 values.append(x)
         if tree.kind == "leaf":
             return exprs[0], uses, tree, values
+        if tree.kind in ("list", "tuple") and all(c.kind == "leaf" for c in tree.children):  # without unflatten
+            body = ", ".join(exprs)
+            return (f"[{body}]" if tree.kind == "list" else f"({body},)"), uses, tree, values
         return (f"{rec.bind(pytree.unflatten, 'u')}({rec.bind(tree, 'c')}, [{', '.join(exprs)}])",
                 uses, tree, values)
 
