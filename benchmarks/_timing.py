@@ -19,11 +19,16 @@ Targets. A benchmark states each of its targets with :func:`target` (or ``report
 targets=...)`` for a ratio to the table's reference column): the line it returns says what was
 measured and whether the target was ``met`` or ``MISSED``, and :data:`TARGETS` keeps the record,
 which ``tinygrad-mvc bench`` collects into the targets table of RESULTS.md.
+
+Peers (torch, HIPS autograd, JAX) are timed when installed (:func:`installed_peers`), except in a tiny
+run (``TG_BENCH_TINY=1``, the tests' smoke run of the whole suite): importing torch alone takes
+seconds per benchmark, and tiny sizes compare nothing worth the wait.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import platform
@@ -284,3 +289,18 @@ def add_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("TG_BENCH_OUT", "tinygrad_mvc_out/bench")),
                         metavar="DIR", help="folder for figures (default: $TG_BENCH_OUT or ./tinygrad_mvc_out/bench)")
     return parser
+
+
+def installed_peers(names: tuple[str, ...]) -> list[str]:
+    """The peers among ``names`` that are installed, in order; none in a tiny run (see the module docstring)."""
+    if os.environ.get("TG_BENCH_TINY", "") not in ("", "0"):
+        return []
+    return [name for name in names if importlib.util.find_spec(name) is not None]
+
+
+def peers_note(names: tuple[str, ...], hint: str = "`pip install -e '.[bench]'` adds their columns") -> list[str]:
+    """The lines saying which of ``names`` are not timed and why (nothing when all are)."""
+    if os.environ.get("TG_BENCH_TINY", "") not in ("", "0"):
+        return [f"Peers ({', '.join(names)}) are not timed in a tiny run: `--quick` or a full run times them.", ""]
+    missing = [name for name in names if name not in installed_peers(names)]
+    return [f"Peers not installed, their columns skipped: {', '.join(missing)} ({hint}).", ""] if missing else []

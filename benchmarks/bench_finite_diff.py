@@ -31,7 +31,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=" + THREADS)
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -40,7 +39,16 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import add_malloc_option, add_options, gate, machine, malloc_setting, time_columns  # noqa: E402
+from _timing import (  # noqa: E402
+    add_malloc_option,
+    add_options,
+    gate,
+    installed_peers,
+    machine,
+    malloc_setting,
+    peers_note,
+    time_columns,
+)
 from bench_transforms import grad_numpy, hessian_numpy, rosen, rosen_numpy  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
@@ -68,7 +76,7 @@ def log(msg: str) -> None:
 
 
 def _peers() -> list[str]:
-    return [name for name in PEER_NAMES if importlib.util.find_spec(name) is not None]
+    return installed_peers(PEER_NAMES)
 
 
 def _fmt_ms(t: float) -> str:
@@ -482,10 +490,7 @@ def main(argv: list[str] | None = None) -> list[str]:
         ns = (2, 5, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000)
         hess_ns, repeat, fd2_max = (10, 30, 100, 300), 15, 100
     lines = ["## Finite differences against autodiff (bench_finite_diff.py)", "", machine() + "; " + note, ""]
-    missing = [p for p in PEER_NAMES if p not in _peers()]
-    if missing:
-        lines += [f"Peers not installed, their columns skipped: {', '.join(missing)} "
-                  "(`pip install -e '.[bench]'` adds torch and HIPS autograd; JAX: `pip install jax`).", ""]
+    lines += peers_note(PEER_NAMES, "`pip install -e '.[bench]'` adds torch and HIPS autograd; JAX: `pip install jax`")
     acc_lines, _ = bench_accuracy(out)
     cost_lines, _ = bench_cost(ns, repeat, out)
     lines += acc_lines + cost_lines + bench_hessian(hess_ns, repeat, fd2_max, out)

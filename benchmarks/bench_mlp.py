@@ -32,7 +32,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = THREADS  # before NumPy loads its BLAS
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -45,8 +44,10 @@ from _timing import (  # noqa: E402
     add_malloc_option,
     add_options,
     gate,
+    installed_peers,
     machine,
     malloc_setting,
+    peers_note,
     report,
     time_columns,
     tuned_rerun,
@@ -63,7 +64,7 @@ Params = list[np.ndarray]
 
 
 def _peers() -> list[str]:
-    return [name for name in ("torch", "autograd") if importlib.util.find_spec(name) is not None]
+    return installed_peers(("torch", "autograd"))
 
 
 def _flat(params: Params) -> np.ndarray:
@@ -454,8 +455,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     lines = ["## Training steps (bench_mlp.py)", "", machine() + "; " + note, "",
              f"Targets: (a) at most {TARGETS['a']:g}x hand-written NumPy, (b) at most {TARGETS['b']:g}x, "
              f"(b') at most {TARGETS['b_lse']:g}x.", ""]
-    if not _peers():
-        lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]
+    lines += peers_note(("torch", "autograd"))
     for peers in (False, True):  # ours first: the peer phase imports torch (see the module docstring)
         tables = [bench_moons(repeat, peers, **moons), bench_big(repeat, peers, **big)]
         if not peers:

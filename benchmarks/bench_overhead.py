@@ -24,14 +24,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = THREADS  # before NumPy loads its BLAS
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import add_options, machine, report, time_columns  # noqa: E402
+from _timing import add_options, installed_peers, machine, peers_note, report, time_columns  # noqa: E402
 
 import tinygrad_mvc as tg  # noqa: E402
 
@@ -105,7 +104,7 @@ def _check_same(name: str, got: list[np.ndarray], want: list[np.ndarray], rtol: 
 
 
 def _peers() -> list[str]:
-    return [name for name in ("torch", "autograd") if importlib.util.find_spec(name) is not None]
+    return installed_peers(("torch", "autograd"))
 
 
 def bench_chain(repeat: int, peers: bool) -> list[str]:
@@ -135,8 +134,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     args = parser.parse_args(argv)
     repeat = 2 if args.tiny else 5 if args.quick else 25
     lines = ["## Framework overhead (bench_overhead.py)", "", machine(), ""]
-    if not _peers():
-        lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]
+    lines += peers_note(("torch", "autograd"))
     # Our columns first: the peer phases import torch/autograd (see the module docstring).
     for peers in (False, True):
         table = bench_chain(repeat, peers)

@@ -31,7 +31,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = THREADS  # before NumPy loads its BLAS
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -42,8 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import (  # noqa: E402
     add_malloc_option,
     add_options,
+    installed_peers,
     machine,
     malloc_setting,
+    peers_note,
     report,
     target,
     time_columns,
@@ -116,7 +117,7 @@ rosen_sparse_hessian = tg.hessian(rosen, sparsity="auto")
 # ------------------------------------------------------------------------ peers (optional)
 
 def _peers() -> list[str]:
-    return [name for name in ("torch", "autograd") if importlib.util.find_spec(name) is not None]
+    return installed_peers(("torch", "autograd"))
 
 
 def _torch_columns(x: np.ndarray, v: np.ndarray, what: str) -> dict[str, Callable[[], np.ndarray]]:
@@ -241,8 +242,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     if args.tiny:
         big, hess, sparse = (100, 1000), (20,), (20, 100)
     lines = ["## Transforms on Rosenbrock (bench_transforms.py)", "", machine() + "; " + note, ""]
-    if not _peers():
-        lines += ["Peers (torch, HIPS autograd) not installed: `pip install -e '.[bench]'` adds their columns.", ""]
+    lines += peers_note(("torch", "autograd"))
     summary = []
     for peers in (False, True)[:1 if args.tuned_rerun else 2]:  # the tuned run of --malloc both: ours only
         timings: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}

@@ -54,10 +54,33 @@ def test_demo_is_a_thin_script_of_its_job(script):
     assert all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in code[:-1])
 
 
+DEFAULT_OUT = ("derivatives", "backprop_by_hand")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every script's runs (``--out DIR``, ``--help``, and the default folder for two), as real subprocesses
+    started together, one per core: the runs are independent and each waits mostly on its own process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = tmp_path_factory.mktemp("demos")
+    calls = {}
+    for script in DEMOS:
+        calls["out", script.stem] = (script, ("--out", str(base / script.stem / "out")), None)
+        calls["help", script.stem] = (script, ("--help",), None)
+    for name in DEFAULT_OUT:
+        cwd = base / name / "cwd"
+        cwd.mkdir(parents=True)
+        calls["default", name] = (ROOT / "demos" / f"{name}.py", (), cwd)
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        futures = {key: pool.submit(run_demo, script, *args, cwd=cwd) for key, (script, args, cwd) in calls.items()}
+        return {key: (future.result(), base / key[1]) for key, future in futures.items()}
+
+
 @pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)
-def test_demo_writes_the_pngs_it_reports(script, tmp_path):
-    out = tmp_path / "out"
-    proc = run_demo(script, "--out", str(out))
+def test_demo_writes_the_pngs_it_reports(script, runs):
+    proc, base = runs["out", script.stem]
+    out = base / "out"
     assert proc.returncode == 0, proc.stdout + proc.stderr
     reported = [Path(line[len("wrote "):]) for line in proc.stdout.splitlines() if line.startswith("wrote ")]
     pngs = sorted(out.rglob("*.png"))
@@ -69,17 +92,17 @@ def test_demo_writes_the_pngs_it_reports(script, tmp_path):
 
 
 @pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)
-def test_demo_help(script):
-    proc = run_demo(script, "--help")
+def test_demo_help(script, runs):
+    proc, _ = runs["help", script.stem]
     assert proc.returncode == 0 and f"demos/{script.stem}.py" in proc.stdout and "--out DIR" in proc.stdout
     assert JOBS[script.stem].description.split()[0] in proc.stdout
 
 
-@pytest.mark.parametrize("name", ["derivatives", "backprop_by_hand"])
-def test_demo_default_out(name, tmp_path):
-    proc = run_demo(ROOT / "demos" / f"{name}.py", cwd=tmp_path)
+@pytest.mark.parametrize("name", DEFAULT_OUT)
+def test_demo_default_out(name, runs):
+    proc, base = runs["default", name]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    pngs = list((tmp_path / "tinygrad_mvc_out" / name).glob("*.png"))
+    pngs = list((base / "cwd" / "tinygrad_mvc_out" / name).glob("*.png"))
     assert pngs, f"{name}.py without --out wrote nothing into ./tinygrad_mvc_out/{name}"
 
 
