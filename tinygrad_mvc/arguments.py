@@ -57,23 +57,16 @@ def vector_function(name: str, f: Callable[..., Any], size: int) -> tuple[Callab
     """
     if not callable(f):
         raise TypeError(f"{name}: f must be a function, got {type(f).__name__}")
-    found = positional_arity(f)
-    if found is None:
+    names = _separate(name, f, size, 0, "x", lambda k, listed: (
+        f"f takes {k} separate arguments ({listed}) but the start point has {size} entries; give x0 with {k} "
+        f"entries, or write f(v) of one vector"))
+    if names is None:
         return f, None
-    count, names, star = found
-    if count >= 2 or (count == 0 and star and size >= 2):
-        if count >= 2 and (count != size and not (star and size > count)):
-            raise TypeError(f"{name}: f takes {count} separate arguments ({', '.join(names)}) but the start point "
-                            f"has {size} entries; give x0 with {count} entries, or write f(v) of one vector")
-        n = size
 
-        def spread(v: Any) -> Any:
-            return f(*(v[i] for i in range(n)))
+    def spread(v: Any) -> Any:
+        return f(*(v[i] for i in range(size)))
 
-        spread.__name__ = getattr(f, "__name__", "f")
-        spread.__wrapped__ = f  # type: ignore[attr-defined]
-        return spread, names if count == n else tuple(f"x{i}" for i in range(n))
-    return f, None
+    return _wrapping(spread, f), names
 
 
 def spread_model(name: str, model: Callable[..., Any],
@@ -87,20 +80,39 @@ def spread_model(name: str, model: Callable[..., Any],
     """
     if not callable(model):
         raise TypeError(f"{name}: model must be a function, got {type(model).__name__}")
-    found = positional_arity(model)
-    if found is None:
+    names = _separate(name, model, size, 1, "p", lambda k, listed: (
+        f"model takes x and {k} parameters ({listed}) but p0 has {size} entries; give p0 with {k} entries, or "
+        f"write model(x, params)"))
+    if names is None:
         return model, None
+
+    def spread(x: Any, params: Any) -> Any:
+        return model(x, *(params[i] for i in range(size)))
+
+    return _wrapping(spread, model), names
+
+
+def _separate(name: str, f: Callable[..., Any], size: int, lead: int, prefix: str,
+              mismatch: Callable[[int, str], str]) -> tuple[str, ...] | None:
+    """The names of ``f``'s separate parameters after its first ``lead`` ones, or None when ``f`` takes the
+    point as one argument. Two or more required ones count, or only ``*args`` with a point of at least
+    ``2 - lead`` entries; a count other than ``size`` is a ``TypeError`` with ``mismatch(count, names)``.
+    Parameters of ``*args`` are named ``prefix0``, ``prefix1``, ..."""
+    found = positional_arity(f)
+    if found is None:
+        return None
     count, names, star = found
-    if count >= 3 or (count == 1 and star and size >= 1):
-        n_params = count - 1
-        if count >= 3 and n_params != size and not (star and size > n_params):
-            raise TypeError(f"{name}: model takes x and {n_params} parameters ({', '.join(names[1:])}) but p0 has "
-                            f"{size} entries; give p0 with {n_params} entries, or write model(x, params)")
+    own, names = count - lead, names[lead:]
+    if not (own >= 2 or (own == 0 and star and size >= 2 - lead)):
+        return None
+    if own >= 2 and own != size and not (star and size > own):
+        raise TypeError(f"{name}: {mismatch(own, ', '.join(names))}")
+    return names if own == size else tuple(f"{prefix}{i}" for i in range(size))
 
-        def spread(x: Any, params: Any) -> Any:
-            return model(x, *(params[i] for i in range(size)))
 
-        spread.__name__ = getattr(model, "__name__", "model")
-        spread.__wrapped__ = model  # type: ignore[attr-defined]
-        return spread, names[1:] if n_params == size else tuple(f"p{i}" for i in range(size))
-    return model, None
+def _wrapping(spread: Callable[..., Any], f: Callable[..., Any]) -> Callable[..., Any]:
+    """``spread`` named as ``f`` and pointing at it (``__wrapped__``), as ``functools.wraps`` would without
+    copying a signature that ``spread`` does not have."""
+    spread.__name__ = getattr(f, "__name__", "f")
+    spread.__wrapped__ = f  # type: ignore[attr-defined]
+    return spread
