@@ -31,7 +31,7 @@ __all__ = ["main", "build_parser", "UsageError", "Failure", "SUBCOMMANDS", "PROG
 
 PROG = "tinygrad-mvc"
 
-SUBCOMMANDS: tuple[str, ...] = ("demo", "graph", "check", "fit", "bench")
+SUBCOMMANDS: tuple[str, ...] = ("demo", "graph", "check", "fit", "bench", "playground")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 

@@ -1,0 +1,6 @@
+// The network tab (to be written).
+import { el } from "../lib/ui.js";
+
+export function build(panel) {
+  panel.append(el("p", { text: "The network tab is being built." }));
+}

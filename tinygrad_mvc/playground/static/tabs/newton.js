@@ -1,0 +1,6 @@
+// The newton tab (to be written).
+import { el } from "../lib/ui.js";
+
+export function build(panel) {
+  panel.append(el("p", { text: "The newton tab is being built." }));
+}

@@ -1,0 +1,6 @@
+// The sandpit tab (to be written).
+import { el } from "../lib/ui.js";
+
+export function build(panel) {
+  panel.append(el("p", { text: "The sandpit tab is being built." }));
+}

@@ -1,0 +1,5 @@
+"""The network tab (to be written)."""
+
+from __future__ import annotations
+
+ACTIONS: dict = {}

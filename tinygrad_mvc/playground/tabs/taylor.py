@@ -1,0 +1,5 @@
+"""The taylor tab (to be written)."""
+
+from __future__ import annotations
+
+ACTIONS: dict = {}
