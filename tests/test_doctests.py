@@ -22,6 +22,9 @@ MODULES = ["tinygrad_mvc", "tinygrad_mvc.tensor", "tinygrad_mvc.engine", "tinygr
 # the course package (issue 16, the gallery)
 MODULES += ["tinygrad_mvc.course", "tinygrad_mvc.course.jobs", "tinygrad_mvc.course.gallery",
             "tinygrad_mvc.course.calculus", "tinygrad_mvc.course.curve_network"]
+# the playground (issue 17): its server side; each tab module is added by its tab
+MODULES += ["tinygrad_mvc.playground", "tinygrad_mvc.playground.sessions", "tinygrad_mvc.playground.protocol",
+            "tinygrad_mvc.playground.security", "tinygrad_mvc.playground.app"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -58,6 +58,10 @@ def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, out
     """Serve until SIGINT/SIGTERM; print ``playground: URL`` first (flushed); return 0 after a clean shutdown."""
     out, err = out or sys.stdout, err or sys.stderr
     server, sock, url = make_server(host, port, **limits)
+    # From the moment the URL is out, Ctrl-C or SIGTERM must mean "stop quietly", even before uvicorn has
+    # installed its own handlers (which call the same method).
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, server.handle_exit) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     print(f"playground: {url}", file=out, flush=True)
     if host not in LOCAL_HOSTS:
         print(f"warning: the playground listens on {host}, not only on this machine; anyone who can reach "
@@ -69,6 +73,8 @@ def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, out
         server.run(sockets=[sock])
     finally:
         sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("playground: stopped", file=err, flush=True)
     return 0
 
