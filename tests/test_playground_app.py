@@ -181,6 +181,7 @@ def test_numbers_go_back_exactly_and_non_finite_as_text(client):
     ('{"x": true}', {"content-type": "application/json"}, 400),
     ('{"x": NaN}', {"content-type": "application/json"}, 400),
     ('{"x": 1e999}', {"content-type": "application/json"}, 400),
+    ("[" * 900 + "]" * 900, {"content-type": "application/json"}, 400),
 ])
 def test_bad_requests_get_a_one_line_error(client, body, headers, status):
     r = client.post("/api/fake/echo", content=body, headers={**headers, "x-session": _sid(client)})

@@ -106,7 +106,7 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, **limits: Any) -> Star
                 raise _Answer(413, f"request too large; the limit is {caps.max_body_bytes} bytes")
         try:
             body = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting too deep to read
             raise _Answer(400, "the request body is not valid JSON") from None
         if not isinstance(body, dict):
             raise _Answer(400, "the request body must be a JSON object")
