@@ -17,11 +17,12 @@ Actions (``POST /api/sandpit/NAME``; points are ``[x, y]`` or ``"x, y"``, a doma
   classification, path, iterates, values, thinned, at}``. ``n`` is the true iteration count (the path has
   ``n + 1`` points); a path longer than ``Limits.max_path`` is sent thinned (first and last points kept,
   ``iterates`` gives each point's iterate number). Methods: ``gd`` = ``gradient_descent(f, start, lr=lr)``,
-  ``momentum`` = the same with ``momentum=0.9``, ``newton`` = ``newton_minimize(f, start)`` (lr is checked but
-  not used), ``adam`` = ``tg.optim.Adam([p], lr=lr)`` stepped from ``p = start`` until the gradient's max-norm
-  is at most 1e-8 (converged) or after 1000 steps, the stopping rule of ``gradient_descent``; a value or
-  gradient that is not finite stops it (diverged). The iteration cap is ``min(1000, Limits.max_steps)``:
-  a pacing cap, so a smaller ``max_steps`` shortens runs (``max_iter=``) instead of refusing them.
+  ``momentum`` = the same with ``momentum=0.9``, ``newton`` = ``newton_minimize(f, start)`` (lr is not read:
+  the answer's ``lr`` is null), ``adam`` = ``tg.optim.Adam([p], lr=lr)`` stepped from ``p = start`` until the
+  gradient's max-norm is at most 1e-8 (converged) or after 1000 steps, the stopping rule of
+  ``gradient_descent``; a value or gradient that is not finite stops it (diverged). The iteration cap is
+  ``min(1000, Limits.max_steps)``: a pacing cap, so a smaller ``max_steps`` shortens runs (``max_iter=``)
+  instead of refusing them.
 - ``inspect`` ``{index}`` (a point of the last path as sent) or ``{point}`` -> ``at``: ``{point, value,
   gradient, hessian, eigenvalues, eigenvectors (columns), curving, stationary}`` (``curving`` is "up", "down"
   or "flat" for each eigen-direction; ``stationary``: the gradient's max-norm is at most 1e-8).
@@ -137,17 +138,17 @@ def _inside(p: tuple[float, ...], domain: tuple[float, ...], key: str) -> tuple[
     return float(p[0]), float(p[1])
 
 
-def _land(state: dict[str, Any]) -> dict[str, Any]:
+def _land(state: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """The current landscape (the default preset until one is chosen)."""
     if "land" not in state:
-        state["land"] = _preset_land(DEFAULT_PRESET)
+        state["land"] = _preset_land(DEFAULT_PRESET, min(GRID, limits.max_grid))
     return state["land"]
 
 
-def _preset_land(name: str) -> dict[str, Any]:
-    preset = PRESETS[name]
+def _preset_land(name: str, n: int) -> dict[str, Any]:
+    preset = PRESETS[name]  # a preset's formula is ours: max_expression caps what students type
     f = expression({"expr": preset["formula"]}, "expr", ("x", "y"), max_length=10_000)
-    return _new_land(f, preset["domain"], preset["start"], name, GRID)
+    return _new_land(f, preset["domain"], preset["start"], name, n)
 
 
 def _new_land(f: Any, domain: tuple[float, ...], start: tuple[float, float], preset: str, n: int) -> dict[str, Any]:
@@ -164,16 +165,14 @@ def _landscape(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> d
     >>> a["grid"].tolist(), a["start"]
     ([[1.0, -0.0, -1.0], [-0.0, 0.0, 0.0], [-1.0, 0.0, 1.0]], (0.0, 0.0))
     """
-    n = integer(body, "grid", GRID, lo=2, hi=2**31)
+    n = integer(body, "grid", min(GRID, limits.max_grid), lo=2, hi=2**31)
     if n > limits.max_grid:
         raise Refused(f"grid: {n} points per side is over the cap max_grid = {limits.max_grid}")
     if body.get("preset") not in (None, ""):
-        land = _preset_land(choice(body, "preset", tuple(PRESETS)))
-        if n != GRID:
-            land = _new_land(land["f"], land["domain"], land["start"], land["preset"], n)
+        land = _preset_land(choice(body, "preset", tuple(PRESETS)), n)
     else:
         f = expression(body, "expr", ("x", "y"), max_length=limits.max_expression)
-        old = _land(state)
+        old = _land(state, limits)
         domain = _domain(body, "domain") if body.get("domain") is not None else old["domain"]
         xmin, xmax, ymin, ymax = domain
         start = old["start"]
@@ -225,7 +224,7 @@ def _local(f: Any, p: tuple[float, float]) -> dict[str, Any]:
 
 def _start(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """Place the start point (inside the map); the local picture there."""
-    land = _land(state)
+    land = _land(state, limits)
     p = _inside(point(body, "start", bound=BOUND), land["domain"], "start")
     at = _local(land["f"], p)
     land["start"] = p
@@ -235,7 +234,7 @@ def _start(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[
 
 def _inspect(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """The local picture at ``{index}`` (a point of the last path as sent) or at ``{point}``."""
-    land = _land(state)
+    land = _land(state, limits)
     if body.get("index") is not None:
         run = state.get("run")
         if run is None:
@@ -287,7 +286,7 @@ def adam(f: Callable[[Any, Any], Any], start: tuple[float, float], lr: float, ma
     return {"history": np.array(history), "values": np.array(values), "converged": converged, "message": message}
 
 
-def _descend(f: Any, method: str, start: tuple[float, float], lr: float, limits: Limits) -> dict[str, Any]:
+def _descend(f: Any, method: str, start: tuple[float, float], lr: float | None, limits: Limits) -> dict[str, Any]:
     """The run of ``method`` from ``start``, with the library's defaults (max_iter capped by max_steps)."""
     g = _f(f)
     cap = min(MAX_ITER, limits.max_steps)
@@ -316,10 +315,10 @@ def _thin(n_points: int, cap: int) -> np.ndarray:
 
 def _run(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """Run ``{method, lr[, start]}`` on the current landscape; the path (thinned to max_path) and the end point."""
-    land = _land(state)
+    land = _land(state, limits)
     method = choice(body, "method", METHODS)
-    lr = number(body, "lr", lo=0.0, hi=MAX_LR)
-    if lr <= 0:
+    lr = None if method == "newton" else number(body, "lr", lo=0.0, hi=MAX_LR)  # Newton has no step size
+    if lr is not None and lr <= 0:
         raise Refused(f"lr: the step size must be positive, got {lr!r}")
     start = _inside(point(body, "start", land["start"], bound=BOUND), land["domain"], "start")
     r = _descend(land["f"], method, start, lr, limits)
@@ -369,7 +368,7 @@ def _global_minima(f: Any, domain: tuple[float, ...], grid: np.ndarray, tol: flo
 def _game(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
     """``{on}``: start a new game (the landscape hidden, the clicks counted) or end it."""
     on = flag(body, "on")
-    land = _land(state)
+    land = _land(state, limits)
     xmin, xmax, ymin, ymax = land["domain"]
     tolerance = GAME_TOLERANCE * max(xmax - xmin, ymax - ymin)
     if not on:
@@ -390,7 +389,7 @@ def _dip(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[st
                       f"'play' for a new game")
     if len(game["dips"]) >= limits.max_path:
         raise Refused(f"dip: {len(game['dips'])} dips is the cap max_path = {limits.max_path}; start a new game")
-    land = _land(state)
+    land = _land(state, limits)
     p = _inside(point(body, "point", bound=BOUND), land["domain"], "point")
     value, grad = tg.value_and_grad(lambda v: _f(land["f"])(v[0], v[1]))(np.array(p))
     game["dips"].append(p)

@@ -8,7 +8,7 @@ import { Plot, contourLevels, palettes, value } from "../lib/plot.js";
 
 const TAB = "sandpit";
 const SIZE = 480;            // the map's longer side, in CSS pixels
-const ANIMATION_MS = 1200;   // the longest a path takes to draw itself
+const ANIMATION_MS = 900;    // the longest a path takes to draw itself
 const SAND = "#eadcb8";      // the hidden landscape of the game
 const COLOURS = { path: "#ffffff", halo: "#1d2330", arrow: "#e0245e", up: "#111827", down: "#ff8c1a" };
 const METHOD_NOTES = {
@@ -20,7 +20,7 @@ const METHOD_NOTES = {
 };
 
 const ui = {};
-const view = { presets: {}, land: null, run: null, at: null, index: 0, progress: 1, game: null };
+const view = { presets: {}, land: null, run: null, at: null, index: 0, progress: 1, game: null, version: 0 };
 
 // Requests go one after another, so answers arrive in the order the student acted.
 let queue = Promise.resolve();
@@ -75,6 +75,7 @@ export function build(panel) {
   ui.values = el("canvas", { testid: "sandpit-values" });
   ui.chart = new Plot(ui.values, [0, 1, 0, 1], { width: 300, height: 130 });
   ui.caption = el("p", { class: "caption" });
+  ui.chartCaption = el("p", { class: "caption", text: "f at each iterate of the path (● the current point)" });
 
   panel.classList.add("sandpit");
   panel.append(controls(), mapFigure(), sideColumn());
@@ -130,15 +131,15 @@ function sideColumn() {
       readout([["point", ui.at], ["f", ui.atValue], ["∇f", ui.gradient], ["Hessian", ui.hessian],
         ["eigenvalues", ui.eigen]]), ui.gradientNote, ui.curving),
     el("div", { class: "figure" },
-      el("p", { class: "caption", text: "f at each iterate of the path (● the current point)" }), ui.values));
+      ui.chartCaption, ui.values));
 }
 
 function wire() {
   ui.preset.addEventListener("change", () => choosePreset());
   ui.expr.addEventListener("change", () => applyExpr());
   ui.domain.addEventListener("change", () => applyExpr(ui.domain.value));
-  ui.method.addEventListener("change", () => { noteMethod(); if (!playing()) { run(); } });
-  ui.lr.addEventListener("change", () => { if (!playing()) { run(); } });
+  ui.method.addEventListener("change", () => { noteMethod(); if (!view.game) { run(); } });
+  ui.lr.addEventListener("change", () => { if (!view.game) { run(); } });
   ui.iterate.addEventListener("input", () => inspect(Number(ui.iterate.value)));
   ui.game.addEventListener("change", () => toggleGame());
   ui.plot.onClick((p) => clickMap(p));
@@ -177,6 +178,7 @@ async function applyExpr(domain) {
 }
 
 function newLand(data) {
+  view.version += 1;
   view.land = { ...data, ...colouring(data.grid) };
   view.run = null;
   view.game = null;
@@ -198,7 +200,7 @@ async function clickMap(p) {
   if (!view.land) { return; }
   const [a, b, c, d] = view.land.domain;
   const q = [Math.min(b, Math.max(a, p[0])), Math.min(d, Math.max(c, p[1]))];
-  if (playing()) { await dip(q); return; }
+  if (view.game) { await dip(q); return; }  // once won, the server says how to go back
   const data = await ask("start", { start: q });
   if (!data) { return; }
   view.run = null;
@@ -209,14 +211,27 @@ async function clickMap(p) {
 
 function setStart(start, at) {
   view.land.start = start;
+  lastRun = null;  // the server dropped its path: a run from here must be asked for again
   put(ui.start, start);
   setPathControls();
   showLocal(at, null);
 }
 
+// The same run asked twice in a row (a change of lr, then a click on run) is sent once and drawn again.
+let lastRun = null;
 async function run() {
-  const data = await ask("run", { method: ui.method.value, lr: ui.lr.value, start: view.land?.start });
-  if (!data) { return; }
+  if (!view.land) { return; }
+  const body = { method: ui.method.value, lr: ui.lr.value, start: view.land.start };
+  const key = JSON.stringify([view.version, body]);
+  const same = lastRun && lastRun.key === key;
+  const answer = same ? lastRun.answer : ask("run", body);
+  if (!same) { lastRun = { key, answer }; }
+  const data = await answer;
+  if (!data) { if (lastRun && lastRun.answer === answer) { lastRun = null; } return; }
+  showRun(data);
+}
+
+function showRun(data) {
   put(ui.steps, data.n);
   put(ui.position, data.position);
   put(ui.value, data.value);
@@ -282,7 +297,7 @@ async function toggleGame() {
     ui.status.textContent = "playing";
     showMessage("The landscape is hidden: click the map to dip there and read f; find the lowest point.", "info");
   }
-  ui.run.disabled = playing();
+  ui.run.disabled = Boolean(view.game);
   draw();
 }
 
@@ -301,7 +316,6 @@ async function dip(p) {
     showMessage(`Found in ${data.clicks} click${data.clicks === 1 ? "" : "s"}: the lowest point is at `
       + `${data.minima.map((q) => `(${short(q[0])}, ${short(q[1])})`).join(", ")}, f = ${short(data.minimum_value)}.`,
     "info");
-    ui.run.disabled = false;
   }
   draw();
 }
@@ -309,7 +323,7 @@ async function dip(p) {
 function resetGameReadouts() {
   for (const node of [ui.clicks, ui.status, ui.dip, ui.dipValue, ui.minimum]) { node.textContent = ""; }
   if (view.game) { put(ui.clicks, 0); }
-  ui.run.disabled = playing();
+  ui.run.disabled = Boolean(view.game);
 }
 
 // ------------------------------------------------------------------------------------------------ drawing
@@ -393,7 +407,10 @@ function caption() {
     return "The game: the landscape is hidden. Each click dips there and shows f (and an arrow downhill); "
       + "the dip that lands close enough to the lowest point wins.";
   }
-  if (view.game) { return "Found it! The landscape revealed: your dips (numbered) and the lowest point (★)."; }
+  if (view.game) {
+    return "Found it! The landscape revealed: your dips (numbered) and the lowest point (★). "
+      + "Untick play to descend again.";
+  }
   return "f(x, y) over the map: colour and contour lines by level (low is dark). Click to place the start; "
     + "run draws the path. At the current point: −∇f and the Hessian's eigen-directions, each as long as its |λ|.";
 }
@@ -494,7 +511,8 @@ function drawChart() {
   const pad = 0.08 * (hi - lo);
   const n = Math.max(1, run.n);
   chart.setDomain([-0.03 * n, 1.03 * n, lo - pad, hi + pad]);
-  chart.axes({ xlabel: "iterate", ylabel: log ? "log₁₀ f" : "f", zero: false });
+  chart.axes({ xlabel: "iterate", ylabel: "", zero: false });
+  ui.chartCaption.textContent = `${log ? "log₁₀ f" : "f"} at each iterate of the path (● the current point)`;
   chart.curve(run.iterates, ys, { colour: "#1f6feb", width: 2 });
   const i = Math.min(view.index, run.iterates.length - 1);
   if (Number.isFinite(ys[i])) { chart.dot([run.iterates[i], ys[i]], { r: 4, fill: COLOURS.arrow }); }
@@ -504,7 +522,7 @@ let frame = null;
 function animate() {
   if (frame) { cancelAnimationFrame(frame); }
   const points = view.run.path.length;
-  const duration = Math.min(ANIMATION_MS, 12 * points);
+  const duration = Math.min(ANIMATION_MS, 8 * points);
   const t0 = performance.now();
   const step = (now) => {
     view.progress = duration > 0 ? Math.min(1, (now - t0) / duration) : 1;
@@ -512,6 +530,7 @@ function animate() {
     frame = view.progress < 1 ? requestAnimationFrame(step) : null;
   };
   view.progress = 0;
+  ui.map.dataset.drawn = "partly";  // at once: a test waits for "all" before it looks
   frame = requestAnimationFrame(step);
 }
 
