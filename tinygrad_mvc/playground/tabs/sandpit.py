@@ -248,7 +248,7 @@ def _inspect(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dic
 
 # ----------------------------------------------------------------------------- runs
 
-def adam(f: Callable[[Any, Any], Any], start: tuple[float, float], lr: float, max_iter: int = MAX_ITER,
+def _adam(f: Callable[[Any, Any], Any], start: tuple[float, float], lr: float, max_iter: int = MAX_ITER,
          tol: float = TOL) -> dict[str, Any]:
     """Adam from ``start`` with gradient_descent's stopping rule: ``{history, values, converged, message}``.
 
@@ -256,7 +256,7 @@ def adam(f: Callable[[Any, Any], Any], start: tuple[float, float], lr: float, ma
     loss ``f(p[0], p[1])`` is backpropagated; converged once the gradient's max-norm is at most ``tol``, stopped
     after ``max_iter`` steps or when f or its gradient is not finite. ``history`` has n + 1 rows.
 
-    >>> r = adam(lambda x, y: x**2 + y**2, (1.0, -1.0), lr=0.1, max_iter=2)
+    >>> r = _adam(lambda x, y: x**2 + y**2, (1.0, -1.0), lr=0.1, max_iter=2)
     >>> r["history"].round(4).tolist(), r["converged"], r["message"]
     ([[1.0, -1.0], [0.9, -0.9], [0.8004, -0.8004]], False, 'did not converge in max_iter=2 iterations: |grad f| = 1.6')
     """
@@ -292,7 +292,7 @@ def _descend(f: Any, method: str, start: tuple[float, float], lr: float | None, 
     cap = min(MAX_ITER, limits.max_steps)
     extra = {} if cap == MAX_ITER else {"max_iter": cap}
     if method == "adam":
-        return {**adam(g, start, lr, cap), "classification": ""}
+        return {**_adam(g, start, lr, cap), "classification": ""}
     if method == "newton":
         r = tg.optimize.newton_minimize(g, start, **({} if cap >= 100 else {"max_iter": cap}))
     else:

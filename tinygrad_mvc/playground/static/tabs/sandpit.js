@@ -8,7 +8,7 @@ import { Plot, contourLevels, palettes, value } from "../lib/plot.js";
 
 const TAB = "sandpit";
 const SIZE = 480;            // the map's longer side, in CSS pixels
-const ANIMATION_MS = 900;    // the longest a path takes to draw itself
+const ANIMATION_MS = 800;    // the longest a path takes to draw itself
 const SAND = "#eadcb8";      // the hidden landscape of the game
 const COLOURS = { path: "#ffffff", halo: "#1d2330", arrow: "#e0245e", up: "#111827", down: "#ff8c1a" };
 const METHOD_NOTES = {
@@ -118,7 +118,7 @@ function mapFigure() {
 
 function swatch(kind, colour, label) {
   return el("span", { class: "sandpit-swatch" },
-    el("span", { class: `sandpit-mark ${kind}`, style: `--c: ${colour}` }), label);
+    el("span", { class: `sandpit-mark ${kind}`, style: `--c: ${colour}`, text: kind === "star" ? "★" : "" }), label);
 }
 
 function sideColumn() {
@@ -435,8 +435,12 @@ function drawDescent(plot) {
 /** −∇f (direction only: its size is in the read-out) and the eigen-directions, as long as |λ| allows. */
 function drawLocal(plot, at) {
   const [a, b, c, d] = plot.domain;
-  const reach = 0.14 * Math.min(b - a, d - c);
   const p = at.point.map(value), g = at.gradient.map(value);
+  if (!(p[0] >= a && p[0] <= b && p[1] >= c && p[1] <= d)) {  // e.g. a diverged run: its numbers are read-outs
+    plot.text("the current point is off the map", plot.width / 2, 18, { align: "center", colour: COLOURS.arrow });
+    return;
+  }
+  const reach = 0.14 * Math.min(b - a, d - c);
   const lam = at.eigenvalues.map(value), vec = at.eigenvectors.map((row) => row.map(value));
   const big = Math.max(...lam.map(Math.abs));
   if (Number.isFinite(big) && big > 0) {
@@ -444,15 +448,11 @@ function drawLocal(plot, at) {
       const len = reach * Math.max(0.1, Math.abs(lam[k]) / big);
       const u = [vec[0][k] * len, vec[1][k] * len];
       const colour = lam[k] < 0 ? COLOURS.down : COLOURS.up;
-      plot.line([[p[0] - u[0], p[1] - u[1]], [p[0] + u[0], p[1] + u[1]]], { colour: "#ffffff", width: 4.5 });
-      plot.line([[p[0] - u[0], p[1] - u[1]], [p[0] + u[0], p[1] + u[1]]], { colour, width: 2.5, dash: [6, 4] });
+      const ends = [[p[0] - u[0], p[1] - u[1]], [p[0] + u[0], p[1] + u[1]]];
+      plot.line(ends, { colour: "#ffffff", width: 4.5 });
+      plot.line(ends, { colour, width: 2.5, dash: [6, 4] });
       const words = lam[k] > 0 ? "curving up" : lam[k] < 0 ? "curving down" : "flat";
-      // each label beyond its own end of the line, pushed outwards, so the two never sit on each other
-      const end = k ? [p[0] - u[0], p[1] - u[1]] : [p[0] + u[0], p[1] + u[1]];
-      const px = plot.X(end[0]) - plot.X(p[0]), py = plot.Y(end[1]) - plot.Y(p[1]);
-      const r = Math.hypot(px, py) || 1, push = 12 + Math.max(0, 26 - r);
-      const text = `λ = ${short(lam[k])} (${words})`;
-      plot.label(text, end, { colour, align: px < 0 ? "right" : "left", dx: (px / r) * push, dy: (py / r) * push + 4 });
+      eigenLabel(plot, `λ = ${short(lam[k])} (${words})`, p, k ? ends : [ends[1], ends[0]], colour);
     }
   }
   const size = Math.hypot(g[0], g[1]);
@@ -462,6 +462,21 @@ function drawLocal(plot, at) {
     plot.arrow(p, q, { colour: COLOURS.arrow, width: 2.5, head: 9 });
   }
   plot.dot(p, { r: 5, fill: COLOURS.arrow, stroke: "#ffffff", width: 2 });
+}
+
+/** A label just beyond one end of an eigen-line (the first of `ends` whose label fits inside the map). */
+function eigenLabel(plot, text, p, ends, colour) {
+  plot.ctx.font = "12px 'DejaVu Sans', sans-serif";
+  const w = plot.ctx.measureText(text).width;
+  const spots = ends.map((end) => {
+    const px = plot.X(end[0]) - plot.X(p[0]), py = plot.Y(end[1]) - plot.Y(p[1]);
+    const r = Math.hypot(px, py) || 1, push = 12 + Math.max(0, 26 - r);
+    const x = plot.X(end[0]) + (px / r) * push, y = plot.Y(end[1]) + (py / r) * push + 4;
+    const left = px < 0 ? x - w : x;
+    return { x, y, align: px < 0 ? "right" : "left", fits: left >= 2 && left + w <= plot.width - 2 && y >= 14 && y <= plot.height - 3 };
+  });
+  const spot = spots.find((s) => s.fits) || spots[0];
+  plot.text(text, spot.x, spot.y, { colour, align: spot.align });
 }
 
 function drawGame(plot) {
@@ -500,7 +515,11 @@ function star(plot, p) {
 function drawChart() {
   const chart = ui.chart, run = view.run;
   chart.clear();
-  if (!run) { chart.text("run the method to see f fall", 150, 80, { align: "center" }); return; }
+  if (!run) {
+    ui.chartCaption.textContent = "f at each iterate of the path (● the current point)";
+    chart.text("run the method to see f fall", 150, 70, { align: "center" });
+    return;
+  }
   const vals = run.values.map(value);
   const finite = vals.filter(Number.isFinite);
   const log = finite.length > 0 && Math.min(...finite) > 0 && Math.max(...finite) / Math.min(...finite) > 1e3;
@@ -522,7 +541,7 @@ let frame = null;
 function animate() {
   if (frame) { cancelAnimationFrame(frame); }
   const points = view.run.path.length;
-  const duration = Math.min(ANIMATION_MS, 8 * points);
+  const duration = Math.min(ANIMATION_MS, 6 * points);
   const t0 = performance.now();
   const step = (now) => {
     view.progress = duration > 0 ? Math.min(1, (now - t0) / duration) : 1;
