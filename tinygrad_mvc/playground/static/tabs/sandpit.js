@@ -445,7 +445,7 @@ function drawLocal(plot, at) {
   const big = Math.max(...lam.map(Math.abs));
   if (Number.isFinite(big) && big > 0) {
     for (let k = 0; k < 2; k++) {
-      const len = reach * Math.max(0.1, Math.abs(lam[k]) / big);
+      const len = reach * Math.max(0.2, Math.abs(lam[k]) / big);  // a floor, so a small |λ| still shows
       const u = [vec[0][k] * len, vec[1][k] * len];
       const colour = lam[k] < 0 ? COLOURS.down : COLOURS.up;
       const ends = [[p[0] - u[0], p[1] - u[1]], [p[0] + u[0], p[1] + u[1]]];
