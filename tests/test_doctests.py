@@ -24,7 +24,7 @@ MODULES += ["tinygrad_mvc.course", "tinygrad_mvc.course.jobs", "tinygrad_mvc.cou
             "tinygrad_mvc.course.calculus", "tinygrad_mvc.course.curve_network"]
 # the playground (issue 17): its server side; each tab module is added by its tab
 MODULES += ["tinygrad_mvc.playground", "tinygrad_mvc.playground.sessions", "tinygrad_mvc.playground.protocol",
-            "tinygrad_mvc.playground.security", "tinygrad_mvc.playground.app"]
+            "tinygrad_mvc.playground.security", "tinygrad_mvc.playground.app", "tinygrad_mvc.playground.tabs.sandpit"]
 
 
 @pytest.mark.parametrize("name", MODULES)
