@@ -446,3 +446,69 @@ def test_hooks_are_removed_after_a_trace_even_when_fn_raises() -> None:
         tg.compile(bad)(np.ones(2))
     assert tg.engine.Primitive.__call__ is call and Tensor.__dict__["grad"] is grad
     assert tg.compile.__module__ == "tinygrad_mvc.compile"
+
+
+# --------------------------------------------------------------------------- arguments read through NumPy
+# Found by the playground's Network tab (issue 17): tg.losses read labels with np.asarray, the replay took the
+# first batch's labels for constants, and minibatch training silently stalled. The losses now keep the traced
+# argument; and any array fn makes from an argument out of the trace's sight is caught on the second call.
+
+def _loss_step(loss_fn):
+    w = Tensor(np.array([[0.5, -0.25, 0.1], [0.3, 0.2, -0.4]]), requires_grad=True)
+    opt = tg.optim.SGD([w], lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(x @ w, y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return w, step
+
+
+LOSSES_WITH_TARGETS = {
+    "mse": (lambda z, y: tg.losses.mse(z, y), lambda r: r.normal(size=(4, 3))),
+    "chi_squared": (lambda z, y: tg.losses.chi_squared(z, y, sigma=np.abs(y) + 0.5), lambda r: r.normal(size=(4, 3))),
+    "bce": (lambda z, y: tg.losses.binary_cross_entropy_with_logits(z, y), lambda r: r.integers(0, 2, (4, 3)) * 1.0),
+    "cross_entropy (indices)": (lambda z, y: tg.losses.cross_entropy(z, y), lambda r: r.integers(0, 3, 4)),
+    "cross_entropy (probabilities)": (lambda z, y: tg.losses.cross_entropy(z, y),
+                                      lambda r: np.eye(3)[r.integers(0, 3, 4)]),
+    "hinge": (lambda z, y: tg.losses.hinge(z, y), lambda r: r.choice([-1.0, 1.0], (4, 3))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES_WITH_TARGETS))
+def test_a_loss_reads_each_calls_targets(name) -> None:
+    loss_fn, targets = LOSSES_WITH_TARGETS[name]
+    rng = np.random.default_rng(3)
+    batches = [(rng.normal(size=(4, 2)), targets(rng)) for _ in range(5)]
+    w_eager, eager = _loss_step(loss_fn)
+    w_comp, step = _loss_step(loss_fn)
+    compiled = tg.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback: the losses are fully traceable
+        for x, y in batches:
+            same_bytes(compiled(x, y).data, eager(x, y).data, name)
+    same_bytes(w_comp.data, w_eager.data, name)
+    assert type(next(iter(compiled.cache.values()))).__name__ == "_Plan"  # replaying, not eager
+    assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("how", ["astype", "arithmetic", "Tensor"])
+def test_an_array_made_from_an_argument_with_numpy_is_caught(how) -> None:
+    def loss_fn(z, y):
+        made = {"astype": lambda: np.asarray(y).astype(float), "arithmetic": lambda: np.asarray(y) * 2.0,
+                "Tensor": lambda: Tensor(np.asarray(y).copy())}[how]()
+        return ((z - made) ** 2).mean()
+
+    rng = np.random.default_rng(4)
+    batches = [(rng.normal(size=(4, 2)), rng.normal(size=(4, 3))) for _ in range(4)]
+    w_eager, eager = _loss_step(loss_fn)
+    w_comp, step = _loss_step(loss_fn)
+    compiled = tg.compile(step)
+    with pytest.warns(RuntimeWarning, match="changed between calls"):
+        got = [compiled(x, y).data for x, y in batches]
+    for g, (x, y) in zip(got, batches):
+        same_bytes(g, eager(x, y).data, how)
+    same_bytes(w_comp.data, w_eager.data, how)

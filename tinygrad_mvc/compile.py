@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import hashlib
 import operator
 import threading
 import warnings
@@ -859,6 +860,61 @@ class _Plan:
         self.replay, self.source, self.outputs = replay, source, outputs
 
 
+class _Pending:
+    """A signature's first trace, replayed only once a second call's trace has bound the same constants.
+
+    Why: NumPy can take an argument out of the trace's sight (``np.asarray(y).astype(float)``,
+    ``Tensor(np.asarray(y))``: the result is a new array no recorded op made), and the replay would then use
+    the first call's values for ever. Two calls whose traces bind different constants reveal it.
+    """
+
+    __slots__ = ("source", "constants")
+
+    def __init__(self, source: str, constants: dict[str, Any]) -> None:
+        self.source, self.constants = source, constants
+
+
+def _fingerprint(obj: Any) -> Any:
+    """What must not change between two traces for a constant: an array's bytes (hashed), else the object."""
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        return ("array", arr.dtype.str, arr.shape, hashlib.blake2b(arr.view(np.uint8).reshape(-1)).digest())
+    if type(obj) in (tuple, list):  # made afresh at each call, (np.array([0, 2]),) say: compare what they hold
+        return ("array", type(obj).__name__, len(obj), tuple(_fingerprint(x) for x in obj))
+    return ("object", obj)
+
+
+def _constants(rec: _Recorder) -> dict[str, Any]:
+    return {name: _fingerprint(obj) for name, obj in rec.bindings.items() if name.startswith("c")}
+
+
+def _same_constants(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for name, (kind, *first) in a.items():
+        second_kind, *second = b[name]
+        if kind != second_kind:
+            return False
+        if kind == "array":
+            try:
+                if first != second:
+                    return False
+            except Exception:  # noqa: BLE001 - an object inside with no usable ==: not the same constant
+                return False
+        elif first[0] is not second[0]:
+            try:
+                if not bool(first[0] == second[0]):
+                    return False
+            except Exception:  # noqa: BLE001 - no usable ==: not the same constant
+                return False
+    return True
+
+
+CHANGED_CONSTANT = ("an array fn made from an argument outside Tensor ops (np.asarray(x).astype(...), "
+                    "np.asarray(x) * 2, Tensor(np.asarray(x)), ...) changed between calls, and a replay would keep "
+                    "the first call's; give the argument to Tensor operations directly")
+
+
 class Compiled:
     """``fn`` traced once per signature and replayed (see :func:`compile`). ``source`` is the last replay's code."""
 
@@ -899,13 +955,14 @@ class Compiled:
         except TypeError as e:
             return self._eager(f"an argument cannot be part of a signature ({e})", args, kwargs)
         plan = self.cache.get(key)
-        if plan is None:
-            return self._trace(key, leaves, tree)
+        if plan is None or type(plan) is _Pending:
+            return self._trace(key, leaves, tree, plan)
         if isinstance(plan, str):
             return self._eager(plan, args, kwargs)
         return plan.replay(*leaves)
 
-    def _trace(self, key: Any, leaves: list[Any], tree: pytree.TreeDef) -> Any:
+    def _trace(self, key: Any, leaves: list[Any], tree: pytree.TreeDef, pending: _Pending | None = None) -> Any:
+        """Run fn once, recording; the first trace of a signature waits for a second that agrees (_Pending)."""
         if not _LOCK.acquire(blocking=False):
             args, kwargs = _unflatten(tree, leaves)
             return self.fn(*args, **kwargs)
@@ -913,7 +970,8 @@ class Compiled:
             rec = _Recorder()
             stand_ins = self._stand_ins(rec, leaves)
             args, kwargs = _unflatten(tree, stand_ins)
-            self.traces += 1
+            if pending is None:
+                self.traces += 1
             try:
                 with _Installed(rec):
                     out = self.fn(*args, **kwargs)
@@ -922,7 +980,14 @@ class Compiled:
                 self._hand_back(rec, leaves, stand_ins)
             if rec.failed is None:
                 self.source, replay = rec.build([f"a{i}" for i in range(len(leaves))], result, uses)
-                self._store(key, _Plan(replay, self.source, out_tree))
+                constants = _constants(rec)
+                if pending is None:
+                    self._store(key, _Pending(self.source, constants))
+                elif pending.source == self.source and _same_constants(pending.constants, constants):
+                    self._store(key, _Plan(replay, self.source, out_tree))
+                else:
+                    self._store(key, CHANGED_CONSTANT)
+                    self._warn(CHANGED_CONSTANT)
                 return pytree.unflatten(out_tree, outputs)
             self._store(key, rec.failed)
             self._warn(rec.failed)
@@ -1038,9 +1103,12 @@ def compile(fn: Callable[..., Any] | None = None, *, cache_size: int = 16) -> An
 
     A signature is the structure of the arguments, the shape and dtype of each array and Tensor, the
     value of every other argument, and whether gradients are recorded; a new one traces again (up to
-    ``cache_size`` are kept). ``fn`` may run a whole training step: forward, ``backward()``, ``zero_grad``
-    and an ``SGD``/``Adam`` ``step()``; the replay fills ``.grad`` and updates parameters as eager code
-    does, bit for bit. Outputs keep their structure; Tensors come back without a graph. Where a trace
+    ``cache_size`` are kept). The second call of a signature is recorded once more, and the replay is used
+    from the third call only if both records bound the same constants: an array that fn made from an
+    argument with NumPy, out of the trace's sight, shows up as a constant that changed, and that
+    signature then runs eagerly with a warning (``traces`` counts the signatures traced). ``fn`` may run a
+    whole training step: forward, ``backward()``, ``zero_grad`` and an ``SGD``/``Adam`` ``step()``; the
+    replay fills ``.grad`` and updates parameters as eager code does, bit for bit. Outputs keep their structure; Tensors come back without a graph. Where a trace
     cannot be replayed (see the module docstring), ``fn`` runs eagerly, with a one-time warning naming why.
     Usable as ``@tg.compile`` or ``tg.compile(fn)``; ``compiled.source`` shows the replay's code.
 

@@ -30,11 +30,29 @@ def _as_tensor(x: Any) -> Tensor:
 
 
 def _data(x: Any, loss: str, what: str) -> np.ndarray:
-    """Targets and labels as a float array (they are constants of the loss, never differentiated)."""
-    arr = np.asarray(x.data if isinstance(x, Tensor) else x)
+    """Targets and labels as an array (they are constants of the loss, never differentiated).
+
+    Inside ``tg.compile`` an argument arrives as the trace's own array class; it is kept (not ``np.asarray``'d
+    into a plain view), so the NumPy the loss does with it is recorded and the replay reads each call's labels,
+    not the first call's. Checks on the values go through :func:`_values`, which the trace does not record.
+    """
+    arr = x.data if isinstance(x, Tensor) else x
+    if not isinstance(arr, _traced()):
+        arr = np.asarray(arr)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{loss}: {what} must be numbers, got dtype {arr.dtype}")
     return arr
+
+
+def _traced() -> type:
+    from .compile import _Traced  # here, not at the top: compile imports the modules this one is imported by
+
+    return _Traced
+
+
+def _values(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as a plain array, for checks that must not become part of a compiled replay."""
+    return arr if type(arr) is np.ndarray else arr.view(np.ndarray)
 
 
 def _same_shape(loss: str, pred: Tensor, what: str, target: np.ndarray) -> None:
@@ -71,7 +89,7 @@ def chi_squared(pred: Any, target: Any, sigma: Any = None) -> Tensor:
     if s.ndim and s.shape != pred.shape:
         raise ValueError(f"chi_squared: sigma has shape {s.shape}; give a scalar or one per point, "
                          f"shape {pred.shape}")
-    bad = ~(s > 0)  # catches NaN too
+    bad = ~(_values(s) > 0)  # catches NaN too
     if bad.any():
         raise ValueError(f"chi_squared: sigma must be positive; {int(bad.sum())} of {s.size} value(s) are not, "
                          f"e.g. {np.ravel(s)[np.flatnonzero(bad)[0]]}")
@@ -106,12 +124,13 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
     n, classes = logits.shape
     labels = _data(labels, "cross_entropy", "labels")
     if labels.shape == (n,):
-        if labels.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
+        if labels.dtype.kind == "f" and not np.array_equal(_values(labels), np.round(_values(labels))):
             raise ValueError("cross_entropy: labels of shape (n,) must be integer class indices")
         idx = labels.astype(np.intp)
-        if n and (idx.min() < 0 or idx.max() >= classes):
+        checked = _values(idx)
+        if n and (checked.min() < 0 or checked.max() >= classes):
             raise ValueError(f"cross_entropy: labels must lie in 0..{classes - 1} for {classes} classes, "
-                             f"got {idx.min()}..{idx.max()}")
+                             f"got {checked.min()}..{checked.max()}")
         return _reduce("cross_entropy", ops.softmax_cross_entropy(logits, idx), reduction)
     if labels.shape == (n, classes):
         logp = ops.log_softmax(logits, axis=1)
@@ -131,9 +150,10 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     logits = _as_tensor(logits)
     y = _data(targets, "binary_cross_entropy_with_logits", "targets")
     _same_shape("binary_cross_entropy_with_logits", logits, "targets", y)
-    if y.size and (y.min() < 0 or y.max() > 1):
+    checked = _values(y)
+    if y.size and (checked.min() < 0 or checked.max() > 1):
         raise ValueError("binary_cross_entropy_with_logits: targets must lie in [0, 1], "
-                         f"got {y.min()}..{y.max()}")
+                         f"got {checked.min()}..{checked.max()}")
     return _reduce("binary_cross_entropy_with_logits", ops.softplus(logits) - logits * y.astype(logits.dtype),
                    reduction)
 
@@ -147,6 +167,6 @@ def hinge(scores: Any, labels: Any, reduction: str = "mean") -> Tensor:
     scores = _as_tensor(scores)
     y = _data(labels, "hinge", "labels")
     _same_shape("hinge", scores, "labels", y)
-    if (np.abs(y) != 1).any():
-        raise ValueError(f"hinge: labels must be -1 or +1, got values {np.unique(y)[:5].tolist()}")
+    if (np.abs(_values(y)) != 1).any():
+        raise ValueError(f"hinge: labels must be -1 or +1, got values {np.unique(_values(y))[:5].tolist()}")
     return _reduce("hinge", ops.hinge(scores, y.astype(scores.dtype, copy=False)), reduction)

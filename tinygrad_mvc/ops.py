@@ -487,8 +487,8 @@ def _softmax_cross_entropy(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _label_slope(x: Tensor, labels: np.ndarray) -> Tensor:
     """softmax(x) − one_hot(labels): the derivative of each row's loss in its logits."""
-    one_hot = np.zeros(x.shape, dtype=x.dtype)
-    one_hot[np.arange(x.shape[0]), labels] = 1
+    # a comparison, not a write into np.zeros: under tg.compile the labels are traced, and so is this
+    one_hot = (labels[..., None] == np.arange(x.shape[-1])).astype(x.dtype)
     return softmax(x, axis=1) - one_hot
 
 
