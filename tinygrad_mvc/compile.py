@@ -1101,16 +1101,17 @@ def _clean(out: Any) -> Any:
 def compile(fn: Callable[..., Any] | None = None, *, cache_size: int = 16) -> Any:
     """``fn`` traced on its first call per signature and replayed as straight-line NumPy after (JAX's ``jit``).
 
-    A signature is the structure of the arguments, the shape and dtype of each array and Tensor, the
-    value of every other argument, and whether gradients are recorded; a new one traces again (up to
-    ``cache_size`` are kept). The second call of a signature is recorded once more, and the replay is used
-    from the third call only if both records bound the same constants: an array that fn made from an
-    argument with NumPy, out of the trace's sight, shows up as a constant that changed, and that
-    signature then runs eagerly with a warning (``traces`` counts the signatures traced). ``fn`` may run a
-    whole training step: forward, ``backward()``, ``zero_grad`` and an ``SGD``/``Adam`` ``step()``; the
-    replay fills ``.grad`` and updates parameters as eager code does, bit for bit. Outputs keep their structure; Tensors come back without a graph. Where a trace
-    cannot be replayed (see the module docstring), ``fn`` runs eagerly, with a one-time warning naming why.
-    Usable as ``@tg.compile`` or ``tg.compile(fn)``; ``compiled.source`` shows the replay's code.
+    A signature is the structure of the arguments, the shape and dtype of each array and Tensor, the value of
+    every other argument, and whether gradients are recorded; a new one traces again (up to ``cache_size`` are
+    kept). The second call of a signature is recorded once more, and the replay is used from the third call
+    only if both records bound the same constants: an array that fn made from an argument with NumPy, out of
+    the trace's sight, shows up as a constant that changed, and that signature then runs eagerly with a
+    warning (``traces`` counts the signatures traced). ``fn`` may run a whole training step: forward,
+    ``backward()``, ``zero_grad`` and an ``SGD``/``Adam`` ``step()``; the replay fills ``.grad`` and updates
+    parameters as eager code does, bit for bit. Outputs keep their structure; Tensors come back without a
+    graph. Where a trace cannot be replayed (see the module docstring), ``fn`` runs eagerly, with a one-time
+    warning naming why. Usable as ``@tg.compile`` or ``tg.compile(fn)``; ``compiled.source`` shows the
+    replay's code.
 
     >>> import tinygrad_mvc as tg
     >>> w = tg.tensor([1.0, -1.0], requires_grad=True)
