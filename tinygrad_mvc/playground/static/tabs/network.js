@@ -11,6 +11,11 @@ const NODE = 34;                                        // largest thumbnail sid
 // The map's background: the diverging palette washed towards white, so the points (full colour) stand out on it.
 const WASH = 0.55;
 const washed = (t) => palettes.diverging(t).map((c) => Math.round(255 - (255 - c) * WASH));
+// Colour tables (256 steps) of both palettes: a frame colours ~9000 cells, so each is one look-up.
+const table = (palette) => Array.from({ length: 256 }, (_, k) => palette(k / 255));
+const FULL = table(palettes.diverging), WASHED = table(washed);
+const GREY = [200, 200, 200];
+const offscreen = new Map();  // one canvas per image size, reused frame after frame
 
 const SETTINGS = ["dataset", "noise", "split", "points", "seed", "hidden", "activation", "optimizer", "lr", "l2",
                   "batch"];           // the controls that configure (and so restart) the network, by body key
@@ -22,6 +27,7 @@ let framesDrawn = 0;
 let live = null;           // the open training stream, if playing
 let playing = false;
 let hits = [];             // what the diagram's hover can read: nodes and edges in canvas pixels
+let queued = null, drawId = 0;  // the newest stream frame not drawn yet, and its animation-frame request
 
 export function build(panel) {
   ui = {
@@ -133,7 +139,7 @@ function setPlaying(on) {
 }
 
 function openStream() {
-  const mine = stream("network", "train", {}, (frame) => { if (live === mine) { drawFrame(frame); } },
+  const mine = stream("network", "train", {}, (frame) => { if (live === mine) { drawSoon(frame); } },
                       () => { if (live === mine) { live = null; setPlaying(false); } });
   live = mine;
   setPlaying(true);
@@ -143,6 +149,22 @@ function closeStream() {
   const was = live;
   live = null;
   if (was) { was.close(); }
+  queued = null;  // a stream frame not drawn yet is older than what the next answer says
+  if (drawId) { cancelAnimationFrame(drawId); drawId = 0; }
+}
+
+/** Draw a stream frame at the next animation frame; frames that arrive meanwhile replace it, so a busy page
+ *  skips frames instead of falling behind the server. */
+function drawSoon(frame) {
+  queued = frame;
+  if (!drawId) {
+    drawId = requestAnimationFrame(() => {
+      drawId = 0;
+      const next = queued;
+      queued = null;
+      if (next) { drawFrame(next); }
+    });
+  }
 }
 
 async function pause() {
@@ -153,18 +175,20 @@ async function pause() {
 }
 
 function togglePlay() {
+  if (!setup) { return; }  // nothing to train before the first configuration has arrived
   if (playing) { pause(); } else { openStream(); }
 }
 
 async function stepOnce() {
+  if (!setup) { return; }
   if (playing) { await pause(); }
   const frame = await call("network", "step", { n: 1 });
   if (frame) { drawFrame(frame); }
 }
 
-/** configure or reset; a refused answer changes nothing (a stream that was running runs on). */
+/** configure or reset. `playing` is the student's choice: a running stream stops for the request and, unless
+ *  Pause was pressed meanwhile, opens again after it, on the new network or (refused) on the same one. */
 async function restart(action, body) {
-  const wasPlaying = playing;
   closeStream();
   const answer = await call("network", action, body);
   if (answer) {
@@ -175,7 +199,7 @@ async function restart(action, body) {
     boundaryPlot.setDomain(answer.domain);
     drawFrame(answer.frame);
   }
-  if (wasPlaying) { openStream(); } else { setPlaying(false); }
+  if (playing && !live) { openStream(); }
   return answer;
 }
 
@@ -206,13 +230,38 @@ function drawFrame(frame) {
   ui.boundary.dataset.frames = String(framesDrawn);
 }
 
-function milli(grid) { return grid.map((row) => row.map((v) => value(v) / 1000)); }
+/**
+ * `grid` (rows from the bottom; values in thousandths when `scale` is 1000) coloured over [lo, hi] by the
+ * colour table `colours`, drawn into the box (x, y, w, h) of `ctx`. Non-finite cells are grey.
+ */
+function paint(ctx, grid, { lo, hi, scale = 1, colours = FULL }, x, y, w, h) {
+  const rows = grid.length, cols = grid[0].length, key = `${cols}x${rows}`;
+  if (!offscreen.has(key)) {
+    const canvas = document.createElement("canvas");
+    canvas.width = cols; canvas.height = rows;
+    offscreen.set(key, { canvas, image: new ImageData(cols, rows) });
+  }
+  const { canvas, image } = offscreen.get(key), data = image.data;
+  const span = hi > lo ? (hi - lo) * scale : 1, low = lo * scale;
+  for (let i = 0; i < rows; i++) {
+    const row = grid[i];
+    for (let j = 0; j < cols; j++) {
+      const v = typeof row[j] === "number" ? row[j] : value(row[j]);
+      const t = Math.round(((v - low) / span) * 255);
+      const [r, g, b] = Number.isFinite(t) ? colours[t < 0 ? 0 : t > 255 ? 255 : t] : GREY;
+      const k = ((rows - 1 - i) * cols + j) * 4;  // image rows go downwards
+      data[k] = r; data[k + 1] = g; data[k + 2] = b; data[k + 3] = 255;
+    }
+  }
+  canvas.getContext("2d").putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(canvas, x, y, w, h);
+}
 
 function drawBoundary(frame) {
-  const p = boundaryPlot, grid = milli(frame.boundary);
-  p.clear();
-  p.heatmap(grid, { lo: 0, hi: 1, palette: washed });
-  p.contours(grid, [0.5], { colour: "rgba(0,0,0,0.85)", width: 1.5 });
+  const p = boundaryPlot;
+  paint(p.ctx, frame.boundary, { lo: 0, hi: 1, scale: 1000, colours: WASHED }, 0, 0, p.width, p.height);
+  p.contours(frame.boundary, [500], { colour: "rgba(0,0,0,0.85)", width: 1.5 });  // P = ½ (in thousandths)
   p.axes({ xlabel: "x₁", ylabel: "x₂", grid: false, zero: false });
   const pts = setup.points;
   const colour = (label) => (label === 1 ? BLUE : ORANGE);
@@ -240,23 +289,9 @@ function sizeDiagram() {
   c.getContext("2d").setTransform(ratio, 0, 0, ratio, 0, 0);
 }
 
-/** A thumbnail: `grid` (rows from the bottom) coloured over [lo, hi] by the diverging palette, at (x, y). */
-function thumbnail(ctx, grid, lo, hi, x, y, side) {
-  const rows = grid.length, cols = grid[0].length;
-  const image = new ImageData(cols, rows);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const v = grid[i][j];
-      const [r, g, b] = Number.isFinite(v) ? palettes.diverging((v - lo) / (hi - lo)) : [200, 200, 200];
-      const k = ((rows - 1 - i) * cols + j) * 4;
-      image.data[k] = r; image.data[k + 1] = g; image.data[k + 2] = b; image.data[k + 3] = 255;
-    }
-  }
-  const off = document.createElement("canvas");
-  off.width = cols; off.height = rows;
-  off.getContext("2d").putImageData(image, 0, 0);
-  ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(off, x, y, side, side);
+/** A neuron's thumbnail: `grid` coloured over [lo, hi] (see paint) in the square (x, y, side), framed. */
+function thumbnail(ctx, grid, range, x, y, side) {
+  paint(ctx, grid, range, x, y, side, side);
   ctx.strokeStyle = "#5b6474"; ctx.lineWidth = 1;
   ctx.strokeRect(x - 0.5, y - 0.5, side + 1, side + 1);
 }
@@ -297,12 +332,13 @@ function drawDiagram(frame) {
   const thumbs = [setup.inputs, ...frame.neurons];
   boxes.forEach((column, l) => column.forEach((box, k) => {
     if (l === 0) {
-      thumbnail(ctx, thumbs[0][k], -3, 3, box.x, box.y, box.side);
+      const [lo, hi] = [setup.domain[2 * k], setup.domain[2 * k + 1]];  // x₁ or x₂ itself, across the map
+      thumbnail(ctx, thumbs[0][k], { lo, hi }, box.x, box.y, box.side);
     } else if (l === sizes.length - 1) {
-      thumbnail(ctx, milli(frame.boundary), 0, 1, box.x, box.y, box.side);
+      thumbnail(ctx, frame.boundary, { lo: 0, hi: 1, scale: 1000 }, box.x, box.y, box.side);
     } else {
       const [lo, hi] = frame.neuron_ranges[l - 1][k].map(value);
-      thumbnail(ctx, milli(frame.neurons[l - 1][k]), lo, hi, box.x, box.y, box.side);
+      thumbnail(ctx, frame.neurons[l - 1][k], { lo, hi, scale: 1000 }, box.x, box.y, box.side);
     }
     const bias = l > 0 ? ` — bias ${num(value(frame.layers[l - 1].bias[k]))}` : "";
     hits.push({ kind: "node", ...box, text: `${nodeName(sizes, l, k)}${bias}` });
