@@ -333,6 +333,7 @@ def test_the_page_trains_and_refuses(playground_page):
     idle(pg)
     assert "lr: the learning rate must be positive" in pg.message()
     assert float(pg.text("net-loss")) == circles["loss"]
+    pg.shot("network_refused")  # circles at step 0, the message, the refused field marked
     # Chromium logs each refusal's 400 answer to the console; those three are expected, nothing else is.
     refused = [e for e in pg.errors if "status of 400 (Bad Request)" in e]
     assert len(refused) == 3

@@ -274,12 +274,17 @@ function drawBoundary(frame) {
 function drawCurve(history) {
   const p = lossPlot;
   const steps = history.step, all = [...history.loss, ...history.test_loss].map(value).filter(Number.isFinite);
-  const top = Math.max(1e-9, ...all) * 1.08;
-  p.setDomain([0, Math.max(1, steps[steps.length - 1] || 1), 0, top]);
+  const top = Math.max(1e-9, ...all) * 1.1, end = steps.length - 1;
+  // Below zero, a strip for the tick labels, so the curves (which fall towards 0) never run under them.
+  p.setDomain([0, Math.max(10, steps[end]), -0.2 * top, top]);
   p.clear();
-  p.axes({ xlabel: "step", ylabel: "loss", grid: true, zero: false });
+  p.axes({ xlabel: "step", ylabel: "loss", grid: true, zero: true });
   p.curve(steps, history.test_loss, { colour: "#8a8f98", width: 2, dash: [5, 4] });
   p.curve(steps, history.loss, { colour: "#1d2330", width: 2 });
+  for (const [values, fill] of [[history.test_loss, "#8a8f98"], [history.loss, "#1d2330"]]) {
+    const y = value(values[end]);
+    if (Number.isFinite(y)) { p.dot([steps[end], y], { r: 3, fill, stroke: null }); }  // where each curve is now
+  }
 }
 
 function sizeDiagram() {
