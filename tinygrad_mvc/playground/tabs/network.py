@@ -193,9 +193,7 @@ def _compiled_step(model: tg.nn.MLP, opt: tg.optim.Optimizer, l2: float) -> Any:
 
     def train_step(X: np.ndarray, y: np.ndarray) -> tg.Tensor:
         z = model(X).reshape(-1)
-        # tg.losses.binary_cross_entropy_with_logits(z, y), written out: that function reads y through
-        # np.asarray, which tg.compile takes for a constant, so every replay would reuse the first batch's labels.
-        loss = (tg.softplus(z) - z * y).mean()
+        loss = tg.losses.binary_cross_entropy_with_logits(z, y)
         if l2:
             loss = loss + (0.5 * l2) * sum((w * w).sum() for w in weights)
         opt.zero_grad()
