@@ -84,6 +84,7 @@ def playground_url() -> Iterator[str]:
     try:
         yield url
     finally:
+        server.stopping.set()  # live streams end at their next frame
         server.should_exit = True
         thread.join(5)
         sock.close()

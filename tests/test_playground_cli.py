@@ -86,3 +86,29 @@ def test_a_port_in_use_or_out_of_range_is_one_line():
     proc = subprocess.run([sys.executable, "-m", "tinygrad_mvc", "playground", "--port", "70000", "--no-browser"],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "--port 70000" in proc.stderr
+
+
+def test_stops_within_five_seconds_while_a_live_stream_is_open():
+    import json
+    import socket
+
+    proc = _start("--port", "0", "--no-browser")
+    try:
+        port = int(URL.match(proc.stdout.readline().rstrip("\n")).group(1))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/api/session", body="{}",
+                     headers={"Host": f"127.0.0.1:{port}", "Content-Type": "application/json"})
+        sid = json.loads(conn.getresponse().read())["session"]
+        live = socket.create_connection(("127.0.0.1", port), timeout=10)  # the Network tab's Play
+        live.sendall(f"GET /api/network/train?session={sid} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        assert b"data: " in live.recv(65536) + live.recv(65536)  # frames are arriving
+        proc.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        _, err = proc.communicate(timeout=5)
+        assert time.monotonic() - start < 5
+        live.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "Traceback" not in err, err

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from importlib.resources import files
 from typing import Any
@@ -85,6 +86,7 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, **limits: Any) -> Star
     """
     caps = Limits(**limits)
     store = SessionStore(caps)
+    stopping = threading.Event()  # set by the server on SIGINT/SIGTERM (server.py)
 
     def session_of(request: Request) -> Session:
         sid = request.headers.get("x-session") or request.query_params.get("session")
@@ -161,8 +163,8 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, **limits: Any) -> Star
             frames: Iterator[dict[str, Any]] = _run_locked(session, fn, state, params, caps)
 
             async def events() -> Any:
-                try:
-                    while not await request.is_disconnected():
+                try:  # a server shutting down ends its streams at the next frame, so it stops within a second
+                    while not stopping.is_set() and not await request.is_disconnected():
                         try:
                             frame = await run_in_threadpool(_run_locked, session, next, frames, None)
                         except (Refused, ExprError, ValueError, ArithmeticError) as err:
@@ -189,6 +191,6 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, **limits: Any) -> Star
         Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
     ]
     app = Starlette(routes=routes)
-    app.state.store, app.state.limits = store, caps
+    app.state.store, app.state.limits, app.state.stopping = store, caps, stopping
     app.add_middleware(HostOriginGuard, hosts=allowed_hosts(host, port))
     return app

@@ -50,7 +50,9 @@ def make_server(host: str = "127.0.0.1", port: int = 0, **limits: Any) -> tuple[
     app = create_app(host=host, port=real_port, **limits)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                             timeout_graceful_shutdown=1, server_header=False)
-    return _Server(config), sock, url_of(host, real_port)
+    server = _Server(config)
+    server.stopping = app.state.stopping  # handle_exit sets it: live streams end at their next frame
+    return server, sock, url_of(host, real_port)
 
 
 def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True, out: TextIO | None = None,
@@ -86,7 +88,11 @@ class _Server:
         import uvicorn
 
         class Quiet(uvicorn.Server):
+            stopping: threading.Event | None = None
+
             def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                if self.stopping is not None:
+                    self.stopping.set()
                 if self.should_exit and sig == signal.SIGINT:
                     self.force_exit = True  # a second Ctrl-C: stop waiting for open streams
                 self.should_exit = True
