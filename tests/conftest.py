@@ -126,7 +126,8 @@ class PlaygroundPage:
 
     def idle(self, timeout: float = 10_000) -> None:
         """Wait until no API call is in flight."""
-        self.page.wait_for_function("document.body.dataset.pending === '0'", timeout=timeout)
+        # a function, not a bare expression: the page's CSP forbids the eval Playwright would need for one
+        self.page.wait_for_function("() => document.body.dataset.pending === '0'", timeout=timeout)
 
     def text(self, testid: str) -> str:
         return self.page.get_by_test_id(testid).text_content() or ""
