@@ -33,7 +33,7 @@ def floats(text: str) -> list[float]:
 
 @pytest.mark.parametrize(("expr", "x0", "order"), [("sin(x)", 0.5, 7), ("sin(x)", -2.0, 10), ("exp(x)", 1.0, 6),
                                                    ("log(1+x)", 0.25, 5), ("1/(1-x)", 0.0, 6),
-                                                   ("cos(x)*exp(-x/3)", 0.5, 8), ("tanh(x)", 0.3, 0)])
+                                                   ("cos(x)*exp(-x/3)", 0.5, 6), ("tanh(x)", 0.3, 0)])
 def test_coefficients_are_tg_taylor_exactly(playground, expr, x0, order):
     view = expand(playground, {"expr": expr, "x0": x0, "order": order}, playground.session())
     assert view["coefficients"] == tg.taylor(FUNCTIONS[expr], x0, order).coefficients.tolist()
@@ -54,10 +54,10 @@ def test_fields_left_out_keep_their_values_and_the_polynomial_is_sampled(playgro
 
 
 def test_the_y_range_follows_f_not_the_polynomials_blow_up(playground):
-    view = expand(playground, {"expr": "1/(1-x)", "x0": 0.0, "order": 9}, playground.session())
+    view = expand(playground, {"expr": "1/(1-x)", "x0": 0.0, "order": 7}, playground.session())
     lo, hi = view["ylim"]
-    assert -15 < lo < 0 < hi < 15  # f's own scale; p is ~ 4**9 at the window's ends and is clipped
-    assert max(abs(v) for v in view["p"]) > 1e5
+    assert -15 < lo < 0 < hi < 15  # f's own scale; p is ~ 4**7 at the window's ends and is clipped
+    assert max(abs(v) for v in view["p"]) > 1e4
     assert view["error_ylim"][1] <= 6.5 and view["error_ylim"][0] >= -16.5
 
 
@@ -89,13 +89,13 @@ def refusals():
     yield {"expr": "exp(x)", "order": 99}  # a good field with a bad one: nothing of it is taken
 
 
-@pytest.mark.parametrize("body", list(refusals()), ids=lambda b: repr(b)[:40])
-def test_a_refused_request_is_explained_and_changes_nothing(playground, body):
+def test_a_refused_request_is_explained_and_changes_nothing(playground):
     sid = playground.session()
     before = expand(playground, {"expr": "tanh(x)", "x0": 0.5, "order": 4}, sid)
-    status, answer = playground.call("taylor", "expand", body, sid)
-    assert status == 400 and answer["error"]
-    assert expand(playground, {}, sid) == before
+    for body in refusals():
+        status, answer = playground.call("taylor", "expand", body, sid)
+        assert status == 400 and answer["error"], body
+        assert expand(playground, {}, sid) == before, body
 
 
 def test_the_messages_name_the_problem(playground):
@@ -152,14 +152,14 @@ def test_plane_gradient_hessian_and_models_are_the_engines(playground):
     assert view["levels"][5] == view["value"] and len(view["levels"]) == 11
 
 
-@pytest.mark.parametrize("body", [{"expr": "x*z"}, {"expr": "x.__class__"}, {"expr": "y" * 1000}, {"point": "1"},
-                                  {"point": [1, "a"]}, {"point": "2e6, 0"}, {"point": None}])
-def test_plane_refusals_change_nothing(playground, body):
+def test_plane_refusals_change_nothing(playground):
     sid = playground.session()
     before = playground.ok("taylor", "plane", {"expr": "x**2 - y**2", "point": [1, 2]}, sid)
-    status, answer = playground.call("taylor", "plane", body, sid)
-    assert status == 400 and answer["error"]
-    assert playground.ok("taylor", "plane", {}, sid) == before
+    for body in [{"expr": "x*z"}, {"expr": "x.__class__"}, {"expr": "y" * 1000}, {"point": "1"}, {"point": [1, "a"]},
+                 {"point": "2e6, 0"}, {"point": None}, {"expr": "x*y", "point": "nan, 1"}]:
+        status, answer = playground.call("taylor", "plane", body, sid)
+        assert status == 400 and answer["error"], body
+        assert playground.ok("taylor", "plane", {}, sid) == before, body
 
 
 def test_docstring_examples():

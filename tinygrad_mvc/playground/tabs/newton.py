@@ -22,15 +22,15 @@ or f′(x₀) = 0) the status after a restart is still ``running``, and the firs
 moving.
 
 Each answer carries the picture: f over a window holding every iterate shown (never more than ``_FAR`` from
-x₀; or, in the close-up, three steps wide around the current iterate), the tangents (or the secant's chords) already used, and the one at the current iterate with the point where
-it meets the axis: the next iterate.
+x₀; or, in the close-up, three steps wide around the current iterate), the tangents (or the secant's chords)
+already used, and the one at the current iterate with the point where it meets the axis: the next iterate.
 
 The page's test ids, beyond the contract's ``newton-expr``, ``newton-x0``, ``newton-step``, ``newton-x`` and
 ``newton-status``: ``newton-preset`` (select writing f into ``newton-expr``), ``newton-secant`` (checkbox: the
 secant method), ``newton-finish`` (button: run to the end), ``newton-iteration`` (text: the iterate's index k),
 ``newton-fx`` (text: f at the iterate), ``newton-close`` (checkbox: the close-up), ``newton-restart`` (button),
-``newton-plot`` (canvas with ``data-domain``; a click sets x₀),
-``newton-history`` (table, one row per iterate shown).
+``newton-plot`` (canvas with ``data-domain``; a click sets x₀), ``newton-history`` (table, one row per iterate
+shown).
 
 >>> from tinygrad_mvc.playground.limits import Limits
 >>> state = {}

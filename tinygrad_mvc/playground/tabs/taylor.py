@@ -14,8 +14,9 @@ nothing):
   ``tg.taylor(f, p, 2)`` on the same grid within ``radius`` of p (NaN further out), and contour levels around f(p).
 
 Order k costs a few times order k − 1 (each derivative is taken of the recorded previous one), so one request
-may spend at most ``Limits.max_taylor_seconds`` on derivatives: the orders are computed one after another (each
-a fresh ``tg.taylor(f, x0, k)``, remembered for this f and x₀) and an order predicted to overrun is refused.
+may spend at most ``Limits.max_taylor_seconds`` (of its thread's CPU time) on derivatives: the orders are computed
+one after another (each a fresh ``tg.taylor(f, x0, k)``, remembered for this f and x₀) and an order predicted to
+overrun is refused; asking again goes on from the orders already done.
 
 The page's test ids, beyond the contract's ``taylor-expr``, ``taylor-x0``, ``taylor-order`` and
 ``taylor-coefficients``: ``taylor-mode-1d`` and ``taylor-mode-2d`` (buttons choosing the mode), ``taylor-preset``
@@ -177,22 +178,30 @@ def _coefficients(state: dict[str, Any], f: Callable[[Any], Any], key: tuple[str
             continue
         guess = _predicted_seconds(done, k)
         if guess and spent + guess > limits.max_taylor_seconds:  # orders 0 and 1: one pass each, always
-            raise Refused(f"order {k} of this f would take about {guess:.2g} s more after {spent:.2g} s; one "
-                          f"request may spend {limits.max_taylor_seconds:g} s on derivatives "
-                          f"(max_taylor_seconds): ask again to go on, or choose a lower order or a shorter f")
-        start = time.perf_counter()
+            raise Refused(_too_slow(k, guess, spent, limits.max_taylor_seconds))
+        start = time.thread_time()  # this thread's CPU time: other processes' load does not inflate it
         coefficients = taylor(f, key[1], k).coefficients
-        done[k] = (coefficients, time.perf_counter() - start)
+        done[k] = (coefficients, time.thread_time() - start)
         spent += done[k][1]
     return done[order][0]
 
 
+def _too_slow(k: int, guess: float, spent: float, limit: float) -> str:
+    head = f"order {k} of this f would take about {guess:.2g} s"
+    cap = f"one request may spend {limit:g} s on derivatives (max_taylor_seconds)"
+    if guess > limit:
+        return f"{head}; {cap}: choose order {k - 1} or lower, or a shorter f"
+    return f"{head} more after {spent:.2g} s on the orders below; {cap}: ask again to go on"
+
+
 def _predicted_seconds(done: dict[int, tuple[np.ndarray, float]], k: int) -> float:
-    """Order k's time from the two before it: each order costs a roughly constant factor more."""
+    """Order k's time from those before it: each order costs a roughly constant factor more (measured over the
+    last two steps where there are two, so one noisy timing does not swing it; times under 1 ms count as 1 ms)."""
     if k < 2:
         return 0.0
-    last, before = max(done[k - 1][1], 1e-3), max(done[k - 2][1], 1e-3)
-    return last * min(max(last / before, 1.0), 10.0)
+    back = min(k - 1, 2)
+    last, before = max(done[k - 1][1], 1e-3), max(done[k - 1 - back][1], 1e-3)
+    return last * min(max((last / before) ** (1 / back), 1.0), 6.0)
 
 
 # --------------------------------------------------------------------------- 2-D: the tangent plane and the quadratic

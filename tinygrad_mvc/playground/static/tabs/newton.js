@@ -2,9 +2,9 @@
 // tg.optimize.newton_raphson once and reveals its iterates; this module draws the curve, the tangents (or the
 // secant's chords) and the history table.
 import { call, showMessage } from "../lib/api.js";
-import { el, field, input, num, output, readout, select, short } from "../lib/ui.js";
+import { el, field, input, num, output, readout, short } from "../lib/ui.js";
 import { Plot, value } from "../lib/plot.js";
-import { legend, tidy } from "./taylor.js";
+import { clickSetsX0, formula, legend } from "./taylor.js";
 
 const PRESETS = [
   ["x**3 - 2*x - 5", "x³ − 2x − 5 (Newton's example)"],
@@ -35,16 +35,10 @@ function send(action, body = {}) {
 }
 
 export function build(panel) {
-  ui.preset = select("newton-preset", [["", "choose a function…"], ...PRESETS]);
-  ui.expr = input("newton-expr", "text", "", { spellcheck: "false", autocomplete: "off" });
+  const restart = (body) => send("start", body);
+  ({ preset: ui.preset, expr: ui.expr } = formula("newton", PRESETS, restart));
   ui.x0 = input("newton-x0", "number", "", { step: "any" });
   ui.secant = el("input", { type: "checkbox", testid: "newton-secant" });
-  ui.preset.addEventListener("change", () => {
-    if (!ui.preset.value) { return; }
-    ui.expr.value = ui.preset.value;
-    send("start", { expr: ui.preset.value });
-  });
-  ui.expr.addEventListener("change", () => send("start", { expr: ui.expr.value }));
   ui.x0.addEventListener("change", () => send("start", { x0: ui.x0.value }));
   ui.secant.addEventListener("change", () => send("start", { method: ui.secant.checked ? "secant" : "newton" }));
   ui.close = el("input", { type: "checkbox", testid: "newton-close" });
@@ -74,12 +68,7 @@ export function build(panel) {
   );
   const canvas = el("canvas", { testid: "newton-plot" });
   ui.plot = new Plot(canvas, [-1, 5, -10, 50], { width: 560, height: 420 });
-  ui.plot.onClick(([x]) => {
-    const [a, b] = ui.plot.domain;
-    const x0 = tidy(x, b - a);
-    ui.x0.value = String(x0);
-    send("start", { x0 });
-  });
+  clickSetsX0(ui.plot, ui.x0, restart);
   ui.caption = el("p", { class: "caption" });
   ui.legend = el("div");
   ui.table = el("table", { class: "tn-table", testid: "newton-history" });

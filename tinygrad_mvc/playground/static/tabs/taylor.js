@@ -33,6 +33,32 @@ export function legend(items) {
 }
 
 /**
+ * A preset `<select>` (test id PREFIX-preset) and a formula input (PREFIX-expr): choosing a preset writes its
+ * formula into the input; either sends `{expr}` through `send`.
+ */
+export function formula(prefix, presets, send) {
+  const preset = select(`${prefix}-preset`, [["", "choose a function…"], ...presets]);
+  const expr = input(`${prefix}-expr`, "text", "", { spellcheck: "false", autocomplete: "off" });
+  preset.addEventListener("change", () => {
+    if (!preset.value) { return; }
+    expr.value = preset.value;
+    send({ expr: preset.value });
+  });
+  expr.addEventListener("change", () => send({ expr: expr.value }));
+  return { preset, expr };
+}
+
+/** A click on `plot` writes its x (rounded to the window) into the input `box` and sends it as `{x0}`. */
+export function clickSetsX0(plot, box, send) {
+  plot.onClick(([x]) => {
+    const [a, b] = plot.domain;
+    const x0 = tidy(x, b - a);
+    box.value = String(x0);
+    send({ x0 });
+  });
+}
+
+/**
  * Requests of one action, one at a time and in order; while one is in flight, later bodies are merged into the
  * next (the latest value of each field wins), so a slider dragged across ten orders costs few requests.
  * `render(answer, stale)`: stale when a newer request follows at once (do not move the controls under the
@@ -52,7 +78,7 @@ export function channel(tab, action, render) {
 }
 
 const ui = {};
-let accepted = null;     // the last 1-D answer (what the page shows)
+let accepted = null;     // the last 1-D answer (what the server holds)
 let mode = "1d";
 let planeShown = false;
 
@@ -85,29 +111,28 @@ function setMode(next, load = true) {
 
 // --------------------------------------------------------------------------- 1-D
 
+let drawn = null;          // the answer the page shows (a stale one is skipped)
 const expand = channel("taylor", "expand", (answer, stale) => {
-  if (!answer) {  // refused: the message says why; the slider goes back to the order shown, nothing else moves
-    if (accepted && !stale) { ui.order.value = String(accepted.order); ui.orderValue.textContent = String(accepted.order); }
-    return;
+  if (answer) { accepted = answer; }
+  if (stale) { return; }
+  if (answer) { drawOne(answer); return; }
+  // refused: the message says why. The text the student typed stays (to be corrected); the page shows what the
+  // server holds, and the slider goes back to the order shown.
+  if (accepted && accepted !== drawn) {
+    const typed = [ui.expr.value, ui.x0.value, ui.window.value];
+    drawOne(accepted);
+    [ui.expr.value, ui.x0.value, ui.window.value] = typed;
   }
-  accepted = answer;
-  if (!stale) { drawOne(answer); }
+  if (accepted) { ui.order.value = String(accepted.order); ui.orderValue.textContent = String(accepted.order); }
 });
 
 function buildOne() {
   const one = {};
-  ui.preset = select("taylor-preset", [["", "choose a function…"], ...PRESETS]);
-  ui.expr = input("taylor-expr", "text", "", { spellcheck: "false", autocomplete: "off" });
+  ({ preset: ui.preset, expr: ui.expr } = formula("taylor", PRESETS, expand));
   ui.x0 = input("taylor-x0", "number", "", { step: "any" });
   ui.order = input("taylor-order", "range", 3, { min: 0, max: limits.max_order ?? 10, step: 1 });
   ui.orderValue = el("b", { testid: "taylor-order-value", text: "3" });
   ui.window = input("taylor-window", "number", "", { step: "any", min: 0.001 });
-  ui.preset.addEventListener("change", () => {
-    if (!ui.preset.value) { return; }
-    ui.expr.value = ui.preset.value;
-    expand({ expr: ui.preset.value });
-  });
-  ui.expr.addEventListener("change", () => expand({ expr: ui.expr.value }));
   ui.x0.addEventListener("change", () => expand({ x0: ui.x0.value }));
   ui.window.addEventListener("change", () => expand({ half_width: ui.window.value }));
   const onOrder = () => { ui.orderValue.textContent = ui.order.value; expand({ order: ui.order.value }); };
@@ -119,21 +144,16 @@ function buildOne() {
   one.controls = el("div", { class: "tn-group" },
     el("h2", { text: "Function" }),
     field("preset", ui.preset),
-    field("f(x) =", ui.expr, "Enter applies it; x, + − * / **, sin, exp, log, sqrt, tanh, …"),
+    field("f(x) =", ui.expr, "Enter applies it; use x, + - * / **, sin, exp, log, sqrt, tanh, ..."),
     field("x₀ (or click the plot)", ui.x0),
     orderLabel,
-    field("window: x₀'s neighbourhood half-width", ui.window),
+    field("plot window: half-width in x", ui.window),
     readout([["f(x₀)", ui.fx0]]),
   );
 
   const canvas = el("canvas", { testid: "taylor-plot" });
   ui.plot = new Plot(canvas, [-4, 4, -1.5, 1.5], { width: 540, height: 340 });
-  ui.plot.onClick(([x]) => {
-    const [a, b] = ui.plot.domain;
-    const x0 = tidy(x, b - a);
-    ui.x0.value = String(x0);
-    expand({ x0 });
-  });
+  clickSetsX0(ui.plot, ui.x0, expand);
   ui.caption = el("p", { class: "caption" });
   ui.legend = el("div");
   const errCanvas = el("canvas", { testid: "taylor-error" });
@@ -155,6 +175,7 @@ function buildOne() {
 }
 
 function drawOne(a) {
+  drawn = a;
   ui.expr.value = a.expr;
   ui.preset.value = PRESETS.some(([v]) => v === a.expr) ? a.expr : "";
   ui.x0.value = num(a.x0);
@@ -212,17 +233,10 @@ const plane = channel("taylor", "plane", (answer, stale) => {
 
 function buildTwo() {
   const two = {};
-  ui.preset2 = select("taylor2-preset", [["", "choose a function…"], ...PRESETS_2D]);
-  ui.expr2 = input("taylor2-expr", "text", "", { spellcheck: "false", autocomplete: "off" });
+  ({ preset: ui.preset2, expr: ui.expr2 } = formula("taylor2", PRESETS_2D, plane));
   ui.point2 = input("taylor2-point", "text", "", { spellcheck: "false", autocomplete: "off" });
   ui.showLinear = el("input", { type: "checkbox", testid: "taylor2-linear", checked: true });
   ui.showQuadratic = el("input", { type: "checkbox", testid: "taylor2-quadratic", checked: true });
-  ui.preset2.addEventListener("change", () => {
-    if (!ui.preset2.value) { return; }
-    ui.expr2.value = ui.preset2.value;
-    plane({ expr: ui.preset2.value });
-  });
-  ui.expr2.addEventListener("change", () => plane({ expr: ui.expr2.value }));
   ui.point2.addEventListener("change", () => plane({ point: ui.point2.value }));
   for (const box of [ui.showLinear, ui.showQuadratic]) {
     box.addEventListener("change", () => { if (ui.lastPlane) { drawMap(ui.lastPlane); } });
@@ -282,11 +296,11 @@ function drawMap(a) {
   p.clear();
   p.heatmap(a.grid, { palette: palettes.landscape });
   p.contours(a.grid, contourLevels(a.grid, 12), { colour: "rgba(255,255,255,0.45)", width: 1 });
-  p.contours(a.grid, a.levels, { colour: "rgba(29,35,48,0.9)", width: 1.4 });
   const [px, py] = a.point.map(value);
   circle(p, [px, py], a.radius);
   if (ui.showLinear.checked) { dashedContours(p, a.linear, a.levels, COLOURS.linear); }
-  if (ui.showQuadratic.checked) { p.contours(a.quadratic, a.levels, { colour: COLOURS.quadratic, width: 2 }); }
+  if (ui.showQuadratic.checked) { p.contours(a.quadratic, a.levels, { colour: COLOURS.quadratic, width: 3 }); }
+  p.contours(a.grid, a.levels, { colour: "rgba(29,35,48,0.9)", width: 1.2 });  // on top: a match shows as dark on colour
   p.axes({ xlabel: "x", ylabel: "y", grid: false, zero: false });
   if (a.arrow) { p.arrow(a.arrow[0], a.arrow[1], { colour: COLOURS.arrow, width: 2.5 }); }
   p.dot([px, py], { r: 5, fill: "#b42318" });
