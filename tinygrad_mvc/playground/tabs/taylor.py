@@ -51,7 +51,7 @@ BOUND = 1e6
 """Largest |x₀| (and |x|, |y| of a 2-D point): beyond it a window of floats would lose its resolution."""
 
 _DEFAULT_1D = {"expr": "sin(x)", "x0": 0.0, "order": 3, "half_width": 4.0, "center": 0.0}
-_DEFAULT_2D = {"expr": "sin(x)*cos(y)", "point": (0.5, 0.25), "half_width": 3.0, "center": (0.0, 0.0)}
+_DEFAULT_2D = {"expr": "sin(x)*cos(y)", "point": (1.0, 0.5), "half_width": 3.0, "center": (0.0, 0.0)}
 _SAMPLES = 241  # points along a curve: smooth at 600 px
 _GRID = 61  # per side of the 2-D maps (three of them per answer)
 _MEMO_KEYS = 4  # (f, x0) pairs whose coefficients are remembered
@@ -250,6 +250,8 @@ def _plane_view(s: dict[str, Any], limits: Limits) -> dict[str, Any]:
         "domain": domain, "grid": fgrid, "radius": _NEAR * w,
         "linear": np.where(far, np.nan, linear(grid)), "quadratic": np.where(far, np.nan, quadratic(grid)),
         "levels": _levels_near(fgrid, ~far, value), "arrow": _arrow(p, gradient, 0.3 * w),
+        "note": "" if np.all(np.isfinite([value, *gradient, *hess.ravel()])) else
+        "f, its gradient or its Hessian is not finite at p: there are no Taylor models there; move p",
     }
 
 

@@ -4,7 +4,7 @@
 import { call, showMessage } from "../lib/api.js";
 import { el, field, input, num, output, readout, short } from "../lib/ui.js";
 import { Plot, value } from "../lib/plot.js";
-import { clickSetsX0, formula, legend } from "./taylor.js";
+import { clickSetsX0, formula, legend, setInput } from "./taylor.js";
 
 const PRESETS = [
   ["x**3 - 2*x - 5", "x³ − 2x − 5 (Newton's example)"],
@@ -84,9 +84,9 @@ export function show(first) {
 }
 
 function draw(a) {
-  ui.expr.value = a.expr;
-  ui.preset.value = PRESETS.some(([v]) => v === a.expr) ? a.expr : "";
-  ui.x0.value = num(a.x0);
+  setInput(ui.expr, a.expr);
+  setInput(ui.preset, PRESETS.some(([v]) => v === a.expr) ? a.expr : "");
+  setInput(ui.x0, num(a.x0));
   ui.secant.checked = a.method === "secant";
   ui.close.checked = a.close;
   ui.k.textContent = String(a.k);

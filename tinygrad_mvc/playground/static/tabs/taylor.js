@@ -32,6 +32,11 @@ export function legend(items) {
   return box;
 }
 
+/** Write an answer's value into a control, unless the student is in it (typing, or moving the slider). */
+export function setInput(control, text) {
+  if (document.activeElement !== control) { control.value = text; }
+}
+
 /**
  * A preset `<select>` (test id PREFIX-preset) and a formula input (PREFIX-expr): choosing a preset writes its
  * formula into the input; either sends `{expr}` through `send`.
@@ -176,12 +181,12 @@ function buildOne() {
 
 function drawOne(a) {
   drawn = a;
-  ui.expr.value = a.expr;
-  ui.preset.value = PRESETS.some(([v]) => v === a.expr) ? a.expr : "";
-  ui.x0.value = num(a.x0);
-  ui.order.value = String(a.order);
+  setInput(ui.expr, a.expr);
+  setInput(ui.preset, PRESETS.some(([v]) => v === a.expr) ? a.expr : "");
+  setInput(ui.x0, num(a.x0));
+  setInput(ui.order, String(a.order));
   ui.orderValue.textContent = String(a.order);
-  ui.window.value = num(a.half_width);
+  setInput(ui.window, num(a.half_width));
   ui.fx0.textContent = num(a.coefficients[0]);
   ui.coefficients.textContent = a.coefficients.map(num).join(", ");
   ui.caption.textContent = `f(x) = ${a.expr} and its Taylor polynomial p of order ${a.order} around x₀ = ${num(a.x0)}. Click the plot to move x₀.`;
@@ -261,11 +266,12 @@ function buildTwo() {
     plane({ point });
   });
   ui.caption2 = el("p", { class: "caption" });
+  ui.note2 = el("p", { class: "note tn-note" });
   two.figures = el("div", { class: "figures" },
     el("div", { class: "figure tn-figure" }, ui.caption2,
        legend([[COLOURS.f, "f's contours", "line"], [COLOURS.linear, "linear model", "dash"],
                [COLOURS.quadratic, "quadratic model", "line"], [COLOURS.arrow, "∇f direction", "line"]]),
-       canvas,
+       canvas, ui.note2,
        el("p", { class: "note", text: "Background: f's value (dark = low, yellow = high). Inside the dotted circle the models' contours are drawn at the same levels as f's dark contours: where the lines coincide the model is good." })),
     el("div", { class: "figure tn-side" },
        el("p", { class: "caption", text: "At p, from tg.grad and tg.hessian" }),
@@ -280,12 +286,13 @@ function buildTwo() {
 }
 
 function drawTwo(a) {
-  ui.expr2.value = a.expr;
-  ui.preset2.value = PRESETS_2D.some(([v]) => v === a.expr) ? a.expr : "";
-  ui.point2.value = pt(a.point);
+  setInput(ui.expr2, a.expr);
+  setInput(ui.preset2, PRESETS_2D.some(([v]) => v === a.expr) ? a.expr : "");
+  setInput(ui.point2, pt(a.point));
   ui.value2.textContent = num(a.value);
   ui.gradient2.textContent = pt(a.gradient);
   ui.hessian2.textContent = `${pt(a.hessian[0])}; ${pt(a.hessian[1])}`;
+  ui.note2.textContent = a.note;
   ui.caption2.textContent = `f(x, y) = ${a.expr} near p = (${short(value(a.point[0]))}, ${short(value(a.point[1]))}): f's contours and its Taylor models. Click to move p.`;
   drawMap(a);
 }
