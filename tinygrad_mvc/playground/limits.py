@@ -40,5 +40,9 @@ class Limits:
     max_graph_nodes: int = 200
     """Nodes of a graph the Graph tab draws."""
 
+    # Taylor tab: each order differentiates the previous one, so a long f at a high order can take seconds.
+    max_taylor_seconds: float = 2.0
+    """Time one Taylor request may spend on derivatives; an order predicted to take longer is refused."""
+
 
 DEFAULT = Limits()
