@@ -37,6 +37,9 @@ SAME_POINT = 1e-6
 """Two converged points closer than this share of the domain are one stationary point."""
 PARALLEL_DEGREES = 1.0
 """∇f and ∇g within this angle of one line count as parallel at the cursor."""
+COLOUR_LEVELS = 33
+"""The map colours f by its rank among the grid's values: these many quantiles (0 %, ..., 100 %) mark the scale, so
+every shade covers about as much of the map and a few steep corners do not wash out the rest."""
 MAX_ASPECT = 10.0
 """The domain's sides may differ by this factor at most (the map keeps one unit as long on both axes)."""
 
@@ -73,19 +76,20 @@ def _engine_function(e: Expr) -> Callable[[Any, Any], Any]:
 # ----------------------------------------------------------------------------- actions
 
 def map_(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
-    """f and g on an n × n grid (rows from ymin upwards): ``{"f": grid, "g": grid, "domain", "f_range"}``.
+    """f and g on an n × n grid (rows from ymin upwards): ``{"f": grid, "g": grid, "domain", "f_range",
+    "colour_levels"}`` (f's quantiles, by which the page colours it; see COLOUR_LEVELS).
 
-    >>> out = map_({}, {"f": "x", "g": "y", "domain": [0, 1, 0, 1], "n": 3}, Limits())
-    >>> out["f"][0], out["g"][2]
-    ([0.0, 0.5, 1.0], [1.0, 1.0, 1.0])
+    >>> out = map_({}, {"f": "x", "g": "y - 0.5", "domain": [0, 7, 0, 7], "n": 8}, Limits())
+    >>> out["f"][0].tolist(), out["g"][:, 0].tolist(), out["f_range"], out["curve"]
+    ([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], [-0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5], [0.0, 7.0], True)
+    >>> len(out["colour_levels"]), out["colour_levels"][0], out["colour_levels"][16], out["colour_levels"][-1]
+    (33, 0.0, 3.5, 7.0)
     """
     f, g = _functions(body, limits)
     domain = _domain(body)
     n = integer(body, "n", 81, lo=8, hi=limits.max_grid)
     fg, gg = sample_grid(f, domain, n), sample_grid(g, domain, n)
-    finite = fg[np.isfinite(fg)]
-    f_range = [float(finite.min()), float(finite.max())] if finite.size else [math.nan, math.nan]
-    return {"f": fg, "g": gg, "domain": domain, "n": n, "f_range": f_range, "curve": bool(_crossings(gg).size)}
+    return {"f": fg, "g": gg, "domain": domain, "n": n, **_ranges(fg), "curve": bool(_crossings(gg).size)}
 
 
 def solve(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
@@ -95,8 +99,8 @@ def solve(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[s
     ``classification``, ``fun``); of several runs reaching one point, the one with the smallest KKT residual.
 
     >>> out = solve({}, {"f": "x", "g": "x**2 + y**2 - 4", "domain": [-3, 3, -3, 3]}, Limits())
-    >>> [(p["x"], p["lambda"], p["kind"]) for p in out["points"]]
-    [([-2.0, 0.0], -0.25, 'minimum'), ([2.0, 0.0], 0.25, 'maximum')]
+    >>> [(p["x"][0], abs(p["x"][1]) < 1e-15, p["lambda"], p["kind"]) for p in out["points"]]
+    [(-2.0, True, -0.25, 'minimum'), (2.0, True, 0.25, 'maximum')]
     """
     f, g = _functions(body, limits)
     domain = _domain(body)
@@ -129,6 +133,14 @@ def cursor(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[
 
 
 ACTIONS = {"map": map_, "solve": solve, "cursor": cursor}
+
+
+def _ranges(grid: np.ndarray) -> dict[str, list[float]]:
+    finite = grid[np.isfinite(grid)]
+    if not finite.size:
+        return {"f_range": [math.nan, math.nan], "colour_levels": []}
+    levels = np.quantile(finite, np.linspace(0.0, 1.0, COLOUR_LEVELS))
+    return {"f_range": [float(finite.min()), float(finite.max())], "colour_levels": [float(v) for v in levels]}
 
 
 # ----------------------------------------------------------------------------- the starts

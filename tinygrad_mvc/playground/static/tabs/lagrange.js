@@ -68,7 +68,7 @@ export function build(panel) {
     el("p", { class: "note", text: "Solving runs Newton's method on the Lagrangian (tg.optimize.lagrange_multipliers) "
       + "from 24 starts spread along the curve, and keeps each distinct point it converges to." }));
   const map = el("div", { class: "figure lg-map" },
-    el("p", { class: "caption", text: "f as colour and contour lines (dark low, yellow high), the constraint curve "
+    el("p", { class: "caption", text: "f as colour and contour lines (dark low, yellow high, shaded by rank), the constraint curve "
       + "g = 0 in white, the stationary points by kind. Move the mouse: ∇f and ∇g at the cursor, drawn at one "
       + "length (their directions are exact)." }),
     canvas, ui.legend);
@@ -82,7 +82,7 @@ export function build(panel) {
 }
 
 export function show(first) {
-  if (first) { choosePreset(); }
+  if (first) { applying = apply(); }  // the first example's map; solving waits for the student
 }
 
 function current() {
@@ -98,7 +98,8 @@ function choosePreset() {
   if (!chosen) { return; }
   ui.f.value = chosen[2]; ui.g.value = chosen[3];
   chosen[4].forEach((v, k) => { ui.bounds[k].value = String(v); });
-  applying = apply().then((ok) => (ok ? solve() : undefined));
+  applying = apply();
+  applying.then((ok) => { if (ok) { solve(); } });
 }
 
 /** Send the inputs; draw the new map if the server accepts them. Resolves true when it did. */
@@ -179,7 +180,8 @@ function showCursor(data) {
 function draw() {
   if (!mapData) { return; }
   plot.clear();
-  plot.heatmap(mapData.f, { palette: palettes.landscape });
+  const [lo, hi] = mapData.f_range;
+  plot.heatmap(mapData.f, { lo, hi, palette: byRank(mapData.colour_levels, lo, hi) });
   plot.contours(mapData.f, contourLevels(mapData.f, 14), { colour: "rgba(255,255,255,0.45)" });
   plot.axes();
   plot.contours(mapData.g, [0], { colour: "#111111", width: 5 });
@@ -214,25 +216,46 @@ function cursorArrows(data) {
   for (const [v, colour, name] of [[data.grad_g, GRAD_G, "∇g"], [data.grad_f, GRAD_F, "∇f"]]) {
     const norm = Math.hypot(v[0], v[1]);
     if (!(norm > 0) || !Number.isFinite(norm)) { continue; }
-    const q = [data.at[0] + (length * v[0]) / norm, data.at[1] + (length * v[1]) / norm];
-    plot.arrow(data.at, q, { colour: "#ffffff", width: 6, head: 12 });
-    plot.arrow(data.at, q, { colour, width: 3, head: 10 });
-    plot.label(name, q, { colour, dx: 4, dy: -4, font: "bold 13px 'DejaVu Sans', sans-serif" });
+    const tip = (k) => [data.at[0] + (k * length * v[0]) / norm, data.at[1] + (k * length * v[1]) / norm];
+    plot.arrow(data.at, tip(1), { colour: "#ffffff", width: 6, head: 12 });
+    plot.arrow(data.at, tip(1), { colour, width: 3, head: 10 });
+    // the names sit beside the tips, ∇f on one side and ∇g on the other: parallel arrows keep them apart
+    const side = name === "∇f" ? 1 : -1, [dx, dy] = [-v[1] / norm, -v[0] / norm];
+    plot.label(name, tip(1.15), { colour, align: "center", dx: side * 14 * dx, dy: 5 + side * 14 * dy,
+                                  font: "bold 13px 'DejaVu Sans', sans-serif" });
   }
 }
 
+// Colour by rank: heatmap hands the palette t = (f - lo) / (hi - lo); the shade is f's place among the
+// server's quantiles, so each shade covers about the same share of the map.
+function byRank(levels, lo, hi) {
+  const last = levels.length - 1;
+  if (last < 1) { return palettes.landscape; }
+  return (t) => {
+    const v = lo + t * (hi - lo);
+    let k = 0;
+    while (k < last - 1 && levels[k + 1] < v) { k++; }
+    const span = levels[k + 1] - levels[k];
+    const within = span > 0 ? Math.min(1, Math.max(0, (v - levels[k]) / span)) : 0;
+    return palettes.landscape((k + within) / last);
+  };
+}
+
 function drawLegend() {
-  const [lo, hi] = mapData.f_range;
-  const bar = el("canvas", { class: "lg-bar", width: 120, height: 12 });
+  const levels = mapData.colour_levels;
+  const bar = el("canvas", { class: "lg-bar", width: 160, height: 12 });
   const ctx = bar.getContext("2d");
-  for (let i = 0; i < 120; i++) {
-    const [r, g, b] = palettes.landscape(i / 119);
+  for (let i = 0; i < 160; i++) {
+    const [r, g, b] = palettes.landscape(i / 159);
     ctx.fillStyle = `rgb(${r},${g},${b})`; ctx.fillRect(i, 0, 1, 12);
   }
+  const at = (share) => short(levels[Math.round(share * (levels.length - 1))]);
+  const scale = levels.length ? el("span", { class: "lg-scale" }, bar,
+    el("span", { class: "lg-ticks" }, ...[0, 0.25, 0.5, 0.75, 1].map((s) => el("span", { text: at(s) })))) : bar;
   const item = (swatch, text) => el("span", { class: "lg-item" }, swatch, el("span", { text }));
   const kinds = [...new Set(points.map((p) => p.kind))].filter((k) => KINDS[k]);
   ui.legend.replaceChildren(
-    item(bar, `f from ${short(lo)} to ${short(hi)}`),
+    item(scale, "f, by rank: each shade covers as much of the map (ticks: f's quartiles)"),
     item(el("span", { class: "lg-swatch lg-curve" }), "g = 0"),
     ...kinds.map((k) => item(el("span", { class: `lg-swatch lg-mark lg-kind-${k}` }), KINDS[k].label)),
     item(el("span", { class: "lg-swatch lg-arrow-f" }), "∇f at the cursor"),
