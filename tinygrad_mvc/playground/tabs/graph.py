@@ -56,6 +56,8 @@ def read_point(source: str, expr: Expr) -> dict[str, float]:
         name, sep, number = pair.partition("=")
         if not sep or not name or not number:
             raise Refused(f"at: {pair!r} should be NAME=VALUE, e.g. x=1.5")
+        if _NAME.fullmatch(number.partition("=")[0]) and "=" in number:  # "x= y=2" reads as x=y=2
+            raise Refused(f"at: {name} has no value; write NAME=VALUE, e.g. {name}=1.5")
         if not _NAME.fullmatch(name):
             raise Refused(f"at: {name!r} is not a variable name")
         if name in values:
@@ -73,8 +75,8 @@ def read_point(source: str, expr: Expr) -> dict[str, float]:
         raise Refused(f"at: no value for {', '.join(missing)} (the expression's variables: {', '.join(names)})")
     extra = [n for n in values if n not in names]
     if extra:
-        raise Refused(f"at: {', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not a variable of the expression "
-                      f"(its variables: {', '.join(names)})")
+        what = "is not a variable" if len(extra) == 1 else "are not variables"
+        raise Refused(f"at: {', '.join(extra)} {what} of the expression (its variables: {', '.join(names) or 'none'})")
     return values
 
 
