@@ -27,20 +27,22 @@ import numpy as np
 
 import tinygrad_mvc as tg
 
-from ...expr import Expr, ExprError, parse, parse_number
+from ...cli import UsageError
+from ...cli.graph import parse_assignments
+from ...expr import Expr, ExprError, parse
 from ...viz.animate import player_parts
 from ..limits import Limits
 from ..protocol import Refused, expression, text
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 _ASSIGN = re.compile(r"\s*=\s*")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def read_point(source: str, expr: Expr) -> dict[str, float]:
     """``"x=1 y=2"`` -> ``{"x": 1.0, "y": 2.0}``: one finite value per variable of ``expr``, else :class:`Refused`.
 
-    Pairs are separated by blanks, commas or semicolons; blanks around ``=`` are allowed.
+    Pairs are separated by blanks, commas or semicolons; blanks around ``=`` are allowed. Each pair is read as
+    ``tinygrad-mvc graph --at`` reads it (values by :func:`tinygrad_mvc.expr.parse_number`: ASCII digits, no ``_``).
 
     >>> read_point("y = -2.5, x=1", parse("x*y"))
     {'y': -2.5, 'x': 1.0}
@@ -49,26 +51,11 @@ def read_point(source: str, expr: Expr) -> dict[str, float]:
     ...
     tinygrad_mvc.playground.protocol.Refused: at: no value for y (the expression's variables: x, y)
     """
-    values: dict[str, float] = {}
-    for pair in _SEPARATORS.split(_ASSIGN.sub("=", source.strip())):
-        if not pair:
-            continue
-        name, sep, number = pair.partition("=")
-        if not sep or not name or not number:
-            raise Refused(f"at: {pair!r} should be NAME=VALUE, e.g. x=1.5")
-        if _NAME.fullmatch(number.partition("=")[0]) and "=" in number:  # "x= y=2" reads as x=y=2
-            raise Refused(f"at: {name} has no value; write NAME=VALUE, e.g. {name}=1.5")
-        if not _NAME.fullmatch(name):
-            raise Refused(f"at: {name!r} is not a variable name")
-        if name in values:
-            raise Refused(f"at: {name} is given twice")
-        try:
-            value = parse_number(number)
-        except ValueError as err:
-            raise Refused(f"at: {name}={number}: {err}") from None
-        if not math.isfinite(value):
-            raise Refused(f"at: {name}={number}: the value must be finite")
-        values[name] = value
+    pairs = [p for p in _SEPARATORS.split(_ASSIGN.sub("=", source.strip())) if p]
+    try:
+        values = parse_assignments(pairs, option="at")  # the reading of tinygrad-mvc graph --at x=1 y=2
+    except UsageError as err:
+        raise Refused(str(err)) from None
     names = expr.variables
     missing = [n for n in names if n not in values]
     if missing:

@@ -103,7 +103,7 @@ function placeGraph(data) {
   const width = parseFloat(inner.getAttribute("width")) * 4 / 3;  // Graphviz gives pt; 1 CSS px = 0.75 pt
   const height = parseFloat(inner.getAttribute("height")) * 4 / 3;
   const room = Math.max(320, ui.box.clientWidth - 4);
-  const scale = Math.min(1.5, room / width);
+  const scale = Math.max(0.85, Math.min(1.5, room / width));  // as the HTML player: too wide scrolls sideways
   ui.view.setAttribute("width", String(Math.round(width * scale)));
   ui.view.setAttribute("height", String(Math.round(height * scale)));
   inner.setAttribute("width", "100%");
@@ -165,10 +165,19 @@ function showFrame(k) {
       e.path.setAttribute("stroke-width", active.has(key) ? "2.5" : "1");
     }
   }
+  if (f.current !== null && nodes[f.current]) { follow(nodes[f.current].g); }
   ui.caption.textContent = f.caption;
   ui.caption.className = `gr-caption gr-${f.phase}`;
   ui.slider.value = String(current);
   ui.frame.textContent = String(current);
+}
+
+// A graph wider than its box scrolls sideways: keep the node being worked on in view.
+function follow(g) {
+  const box = ui.box;
+  if (box.scrollWidth <= box.clientWidth) { return; }
+  const r = g.getBoundingClientRect(), c = box.getBoundingClientRect();
+  if (r.left < c.left || r.right > c.right) { box.scrollLeft += (r.left + r.right - c.left - c.right) / 2; }
 }
 
 function stop() {

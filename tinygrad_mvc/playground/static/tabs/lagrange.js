@@ -251,11 +251,11 @@ function drawLegend() {
   }
   const at = (share) => short(levels[Math.round(share * (levels.length - 1))]);
   const scale = levels.length ? el("span", { class: "lg-scale" }, bar,
-    el("span", { class: "lg-ticks" }, ...[0, 0.25, 0.5, 0.75, 1].map((s) => el("span", { text: at(s) })))) : bar;
+    el("span", { class: "lg-ticks" }, ...[0, 0.5, 1].map((s) => el("span", { text: at(s) })))) : bar;
   const item = (swatch, text) => el("span", { class: "lg-item" }, swatch, el("span", { text }));
   const kinds = [...new Set(points.map((p) => p.kind))].filter((k) => KINDS[k]);
   ui.legend.replaceChildren(
-    item(scale, "f, by rank: each shade covers as much of the map (ticks: f's quartiles)"),
+    item(scale, "f by rank: each shade covers as much of the map (ticks: f's least, median and greatest value)"),
     item(el("span", { class: "lg-swatch lg-curve" }), "g = 0"),
     ...kinds.map((k) => item(el("span", { class: `lg-swatch lg-mark lg-kind-${k}` }), KINDS[k].label)),
     item(el("span", { class: "lg-swatch lg-arrow-f" }), "∇f at the cursor"),
