@@ -51,6 +51,11 @@ def test_solve_without_a_curve_says_so(playground):
     assert "no stationary point" in out["note"]
 
 
+def test_points_outside_fs_domain_are_left_out(playground):
+    points = playground.ok("lagrange", "solve", {**CIRCLE, "f": "log(x)"})["points"]
+    assert [(p["x"], p["kind"]) for p in points] == [([1.0, 0.0], "maximum")]  # not log(-1) = nan at (-1, 0)
+
+
 def test_map_is_the_engines_grid(playground):
     out = playground.ok("lagrange", "map", {**COURSE, "n": 21})
     f_grid = sample_grid(parse(COURSE["f"]), COURSE["domain"], 21)

@@ -89,7 +89,7 @@ def map_(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[st
     domain = _domain(body)
     n = integer(body, "n", 81, lo=8, hi=limits.max_grid)
     fg, gg = sample_grid(f, domain, n), sample_grid(g, domain, n)
-    return {"f": fg, "g": gg, "domain": domain, "n": n, **_ranges(fg), "curve": bool(_crossings(gg).size)}
+    return {"f": fg, "g": gg, "domain": domain, "n": n, **_ranges(fg), "curve": bool(_crossings(gg, domain).size)}
 
 
 def solve(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
@@ -109,7 +109,8 @@ def solve(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[s
     found: list[Any] = []
     for x0 in starts:
         r = tg.optimize.lagrange_multipliers(F, G, x0)
-        if r.converged and np.all(np.isfinite(r.x)) and _inside(r.x, domain):
+        # a point where f itself is not finite (log(x) at x = -1) is outside f's domain, whatever ∇f says
+        if r.converged and np.all(np.isfinite(r.x)) and np.isfinite(r.fun) and _inside(r.x, domain):
             found.append(r)
     points = sorted((_point_json(r) for r in _distinct(found, domain)), key=_by_x(domain))
     return {"points": points, "starts": len(starts), "converged": len(found), "starts_on_curve": on_curve,
