@@ -41,7 +41,7 @@ def test_solve_circle_matches_the_engine(playground):
         assert np.allclose(p["x"], r.x, rtol=0, atol=1e-15) and np.allclose(p["x"], [sign * R, sign * R], atol=1e-15)
         assert abs(p["lambda"] - r.multipliers[0]) < 1e-15 and abs(p["lambda"] - sign * R) < 1e-15
         assert p["f"] == pytest.approx(r.fun, abs=1e-15)
-    assert out["starts"] == lagrange.STARTS and out["starts_on_curve"] is True
+    assert out["starts"] == lagrange.MIN_STARTS and out["starts_on_curve"] is True  # nothing new after 2 points
     assert "2 stationary points" in out["note"]
 
 

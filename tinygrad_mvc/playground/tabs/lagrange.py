@@ -29,8 +29,11 @@ from ..limits import Limits
 from ..protocol import Refused, expression, integer, point, sample_grid
 
 VARIABLES = ("x", "y")
-STARTS = 24
-"""Starts of lagrange_multipliers per solve: a fixed cost (each run stops after its default 50 iterations)."""
+MIN_STARTS, MAX_STARTS, UNTIL_NOTHING_NEW = 16, 48, 8
+"""A solve runs lagrange_multipliers from at least MIN_STARTS and at most MAX_STARTS starts spread along the
+curve (each run stops after its default 50 iterations), and stops once the last half of its runs, and at least
+UNTIL_NOTHING_NEW, found no new point: a curve with many stationary points gets more starts, a simple one is
+quick."""
 START_GRID = 41
 """The grid on which the starts are looked for: the cells where g changes sign."""
 SAME_POINT = 1e-6
@@ -105,16 +108,21 @@ def solve(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[s
     f, g = _functions(body, limits)
     domain = _domain(body)
     F, G = _engine_function(f), _engine_function(g)
-    starts, on_curve = _starts(g, domain)
+    candidates, on_curve = _starts(g, domain)
     found: list[Any] = []
-    for x0 in starts:
+    runs = since_new = 0
+    for x0 in candidates:
+        if runs >= MIN_STARTS and since_new >= max(UNTIL_NOTHING_NEW, runs // 2):
+            break
         r = tg.optimize.lagrange_multipliers(F, G, x0)
+        runs, since_new = runs + 1, since_new + 1
         # a point where f itself is not finite (log(x) at x = -1) is outside f's domain, whatever ∇f says
         if r.converged and np.all(np.isfinite(r.x)) and np.isfinite(r.fun) and _inside(r.x, domain):
+            since_new = 0 if _is_new(r, found, domain) else since_new
             found.append(r)
     points = sorted((_point_json(r) for r in _distinct(found, domain)), key=_by_x(domain))
-    return {"points": points, "starts": len(starts), "converged": len(found), "starts_on_curve": on_curve,
-            "note": _solve_note(points, len(starts), len(found), on_curve)}
+    return {"points": points, "starts": runs, "converged": len(found), "starts_on_curve": on_curve,
+            "note": _solve_note(points, runs, len(found), on_curve)}
 
 
 def cursor(state: dict[str, Any], body: dict[str, Any], limits: Limits) -> dict[str, Any]:
@@ -165,15 +173,16 @@ def _crossings(grid: np.ndarray, domain: tuple[float, ...] = (0.0, 1.0, 0.0, 1.0
 
 
 def _starts(g: Expr, domain: tuple[float, float, float, float]) -> tuple[list[list[float]], bool]:
-    """Up to STARTS starts spread over the curve g = 0 as the grid sees it (or over the whole domain when the
-    grid sees no sign change of g), and whether they lie on the curve."""
+    """Up to MAX_STARTS starts spread over the curve g = 0 as the grid sees it (or over the whole domain when the
+    grid sees no sign change of g), each as far as can be from those before it, and whether they lie on the
+    curve."""
     candidates = _crossings(sample_grid(g, domain, START_GRID), domain)
     on_curve = bool(candidates.size)
     if not on_curve:
         xmin, xmax, ymin, ymax = domain
         gx, gy = np.meshgrid(np.linspace(xmin, xmax, 7)[1:-1], np.linspace(ymin, ymax, 7)[1:-1])
         candidates = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    return [list(map(float, p)) for p in _spread(candidates, domain, STARTS)], on_curve
+    return [list(map(float, p)) for p in _spread(candidates, domain, MAX_STARTS)], on_curve
 
 
 def _spread(points: np.ndarray, domain: tuple[float, ...], k: int) -> np.ndarray:
@@ -196,13 +205,17 @@ def _inside(x: np.ndarray, domain: tuple[float, float, float, float]) -> bool:
     return bool(xmin <= x[0] <= xmax and ymin <= x[1] <= ymax)
 
 
-def _distinct(found: list[Any], domain: tuple[float, ...]) -> list[Any]:
-    """One result per stationary point: runs closer than SAME_POINT of the domain are one; the smallest KKT
-    residual speaks for it."""
+def _is_new(r: Any, kept: list[Any], domain: tuple[float, ...]) -> bool:
+    """Whether ``r.x`` is farther than SAME_POINT of the domain from every point of ``kept``."""
     scale = np.array([domain[1] - domain[0], domain[3] - domain[2]])
+    return all(np.linalg.norm((r.x - k.x) / scale) > SAME_POINT for k in kept)
+
+
+def _distinct(found: list[Any], domain: tuple[float, ...]) -> list[Any]:
+    """One result per stationary point (see _is_new); the smallest KKT residual speaks for it."""
     kept: list[Any] = []
     for r in sorted(found, key=lambda r: r.kkt_residual):
-        if all(np.linalg.norm((r.x - k.x) / scale) > SAME_POINT for k in kept):
+        if _is_new(r, kept, domain):
             kept.append(r)
     return kept
 

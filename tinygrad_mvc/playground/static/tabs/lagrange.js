@@ -66,7 +66,8 @@ export function build(panel) {
        el("div", { class: "lg-domain" }, ...bounds)),
     solveButton,
     el("p", { class: "note", text: "Solving runs Newton's method on the Lagrangian (tg.optimize.lagrange_multipliers) "
-      + "from 24 starts spread along the curve, and keeps each distinct point it converges to." }));
+      + "from 16 to 48 starts spread along the curve (more while new points keep turning up), and keeps each "
+      + "distinct point it converges to." }));
   const map = el("div", { class: "figure lg-map" },
     el("p", { class: "caption", text: "f as colour and contour lines (dark low, yellow high, shaded by rank), the constraint curve "
       + "g = 0 in white, the stationary points by kind. Move the mouse: ∇f and ∇g at the cursor, drawn at one "
