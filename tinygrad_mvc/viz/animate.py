@@ -28,7 +28,7 @@ from ..tensor import Tensor
 from .graph import GRAD_COLOUR, LOCAL_COLOUR, _num, _summary, layout_graph, symbol
 from .trace import Trace, backprop
 
-__all__ = ["animate_backprop", "backprop_frames", "Frame", "html_document", "jupyter_html"]
+__all__ = ["animate_backprop", "backprop_frames", "Frame", "html_document", "jupyter_html", "player_parts"]
 
 CURRENT = "#ea580c"  # the node being worked on: orange outline
 ACTIVE_EDGE = "#ea580c"
@@ -134,15 +134,34 @@ def animate_backprop(t: Tensor | Trace, path: str | os.PathLike[str], *, show_lo
 def html_document(trace: Trace, *, show_local: bool = True, max_nodes: int | None = 60,
                   rankdir: str | None = None, title: str = "backprop, step by step") -> str:
     """The animation as one HTML document: inline SVG, the frames as JSON, a small script; no network."""
+    svg, data = player_parts(trace, show_local=show_local, max_nodes=max_nodes, rankdir=rankdir)
+    payload = json.dumps(data, ensure_ascii=True).replace("</", "<\\/")  # never ends the script element early
+    return (_PAGE.replace("@TITLE@", html.escape(title)).replace("@SVG@", svg).replace("@DATA@", payload)
+            .replace("@SCRIPT@", _SCRIPT))
+
+
+def player_parts(trace: Trace, *, show_local: bool = True, max_nodes: int | None = 60,
+                 rankdir: str | None = None) -> tuple[str, dict[str, Any]]:
+    """What a player needs: the graph's SVG (laid out once by ``dot``, for inline use in HTML) and the data
+    ``{"frames", "layout", "colours"}`` that each frame sets on it (the page's script, the playground's Graph tab).
+
+    ``frames`` are :func:`backprop_frames` as JSON (node and edge keys as text, ``"3"`` and ``"1_3"``), and
+    ``layout[node]`` the ``[value, "grad ..."]`` texts the SVG was laid out with, by which a player finds the
+    two text elements of each node (ids ``n3``, edges ``e1_3``).
+
+    >>> import tinygrad_mvc as tg
+    >>> x = tg.tensor(2.0, requires_grad=True, name="x")
+    >>> svg, data = player_parts(tg.viz.backprop(x * 3.0))
+    >>> svg.startswith("<svg"), data["frames"][-1]["grads"]["0"], data["layout"]["0"]
+    (True, '3.0', ['2.0', 'grad 3.0'])
+    """
     frames = backprop_frames(trace)
     dot = _layout(trace, frames, show_local, max_nodes, rankdir)
     svg = dot.pipe(format="svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]  # drop the XML prologue and doctype: the SVG sits inside HTML
     data = {"frames": [_frame_json(f) for f in frames], "layout": _layout_texts(trace, frames),
             "colours": {"current": CURRENT, "grad": GRAD_COLOUR, "local": LOCAL_COLOUR, "pending": PENDING_TEXT}}
-    payload = json.dumps(data, ensure_ascii=True).replace("</", "<\\/")  # never ends the script element early
-    return (_PAGE.replace("@TITLE@", html.escape(title)).replace("@SVG@", svg).replace("@DATA@", payload)
-            .replace("@SCRIPT@", _SCRIPT))
+    return svg, data
 
 
 def jupyter_html(trace: Trace) -> str:
