@@ -25,7 +25,8 @@ MODULES += ["tinygrad_mvc.course", "tinygrad_mvc.course.jobs", "tinygrad_mvc.cou
 # the playground (issue 17): its server side; each tab module is added by its tab
 MODULES += ["tinygrad_mvc.playground", "tinygrad_mvc.playground.sessions", "tinygrad_mvc.playground.protocol",
             "tinygrad_mvc.playground.security", "tinygrad_mvc.playground.app", "tinygrad_mvc.playground.tabs.sandpit"]
-MODULES += ["tinygrad_mvc.playground.tabs.lagrange", "tinygrad_mvc.playground.tabs.graph"]
+MODULES += ["tinygrad_mvc.playground.tabs.lagrange", "tinygrad_mvc.playground.tabs.graph",
+            "tinygrad_mvc.playground.tabs.network"]
 
 
 @pytest.mark.parametrize("name", MODULES)
