@@ -44,10 +44,15 @@ def _data(x: Any, loss: str, what: str) -> np.ndarray:
     return arr
 
 
-def _traced() -> type:
-    from .compile import _Traced  # here, not at the top: compile imports the modules this one is imported by
+_TRACED: list[type] = []
 
-    return _Traced
+
+def _traced() -> type:
+    if not _TRACED:  # imported here, not at the top: compile imports the modules this one is imported by
+        from .compile import _Traced
+
+        _TRACED.append(_Traced)
+    return _TRACED[0]
 
 
 def _values(arr: np.ndarray) -> np.ndarray:
