@@ -19,6 +19,49 @@ settings.register_profile("thorough", parent=settings.get_profile("default"), ma
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+
+# --------------------------------------------------------------------------- heavy subprocess work, started early
+# A few modules spend tens of seconds waiting on subprocesses (installing the package and running the gallery,
+# running every demo script, a tiny benchmark run) while this process sits idle on one core of two. Such a
+# module defines ``EARLY_WORK(base: Path) -> result``; it starts in a thread as soon as the module's tests are
+# collected, overlapping the tests before it, and ``early_result(module)`` waits for it. A module run alone
+# behaves the same, just without the overlap.
+
+import concurrent.futures  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_EARLY_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="early-work")
+_EARLY: dict[str, concurrent.futures.Future] = {}
+_EARLY_DIRS: list[str] = []
+
+
+def _start_early(module) -> None:
+    if module.__name__ not in _EARLY:
+        base = tempfile.mkdtemp(prefix=f"tg-early-{module.__name__}-")
+        _EARLY_DIRS.append(base)
+        _EARLY[module.__name__] = _EARLY_POOL.submit(module.EARLY_WORK, Path(base))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    for module in dict.fromkeys(getattr(item, "module", None) for item in items):
+        if module is not None and callable(getattr(module, "EARLY_WORK", None)):
+            _start_early(module)
+
+
+def early_result(module):
+    """The result of ``module.EARLY_WORK`` (started at collection; started now if it was not)."""
+    _start_early(module)
+    return _EARLY[module.__name__].result()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EARLY_POOL.shutdown(wait=True, cancel_futures=True)
+    for base in _EARLY_DIRS:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- the playground's shared fixtures
 # One server (in a thread) and one headless Chromium serve every playground test of the run, so that the six
 # tabs' browser tests cost a page each, not a browser each. API tests use Starlette's TestClient instead.

@@ -50,9 +50,14 @@ def bench_fd(monkeypatch):
 
 # --------------------------------------------------------------------------- the whole suite, tiny
 
-def test_tiny_suite_writes_results_and_valid_pngs(tmp_path):
-    out = tmp_path / "bench"
-    proc = run_cli("bench", "--tiny", "--out", str(out))
+def EARLY_WORK(base: Path):  # noqa: N802 (conftest's name: started as soon as the module is collected)
+    """The tiny suite run (the longest test here: it waits on one benchmark process after another)."""
+    out = base / "bench"
+    return run_cli("bench", "--tiny", "--out", str(out)), out
+
+
+def test_tiny_suite_writes_results_and_valid_pngs():
+    proc, out = early_result(sys.modules[__name__])
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = out / "RESULTS.md"
     assert report.is_file()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import early_result
 
 from tinygrad_mvc.course import JOBS, chain_rule
 from tinygrad_mvc.course import calculus as derivatives
@@ -57,13 +58,11 @@ def test_demo_is_a_thin_script_of_its_job(script):
 DEFAULT_OUT = ("derivatives", "backprop_by_hand")
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def EARLY_WORK(base: Path):  # noqa: N802 (conftest's name: started as soon as the module is collected)
     """Every script's runs (``--out DIR``, ``--help``, and the default folder for two), as real subprocesses
     started together, one per core: the runs are independent and each waits mostly on its own process."""
     from concurrent.futures import ThreadPoolExecutor
 
-    base = tmp_path_factory.mktemp("demos")
     calls = {}
     for script in DEMOS:
         calls["out", script.stem] = (script, ("--out", str(base / script.stem / "out")), None)
@@ -75,6 +74,11 @@ def runs(tmp_path_factory):
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         futures = {key: pool.submit(run_demo, script, *args, cwd=cwd) for key, (script, args, cwd) in calls.items()}
         return {key: (future.result(), base / key[1]) for key, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return early_result(sys.modules[__name__])
 
 
 @pytest.mark.parametrize("script", DEMOS, ids=lambda p: p.stem)

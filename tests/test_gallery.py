@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
+from conftest import early_result
 from test_backprop_browser import browser  # noqa: F401  (the fixture: one Chromium for this module)
 from test_demos import assert_valid_png
 
@@ -95,12 +96,11 @@ class Page(html.parser.HTMLParser):
 
 # --------------------------------------------------------------------------- one run, from an installed package
 
-@pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def EARLY_WORK(base: Path) -> dict[str, Any]:  # noqa: N802 (conftest's name: started as soon as collected)
+    """Install a copy of the package (non-editable) and run ``demo --all`` with it from an unrelated folder."""
     import setuptools  # the build backend, offline: pyproject.toml asks for setuptools>=77
 
     assert int(setuptools.__version__.split(".")[0]) >= 77, setuptools.__version__
-    base = tmp_path_factory.mktemp("installed")
     src, site, out, elsewhere = base / "src", base / "site", base / "gallery", base / "elsewhere"
     src.mkdir()
     elsewhere.mkdir()
@@ -120,6 +120,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                           cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300,
                           stdin=subprocess.DEVNULL)
     return {"site": site, "out": out, "proc": proc, "modules": where.stdout.split()}
+
+
+@pytest.fixture(scope="session")
+def installed() -> dict[str, Any]:
+    return early_result(sys.modules[__name__])
 
 
 def test_the_installed_package_is_the_one_that_runs(installed):
