@@ -13,7 +13,6 @@ tests fail, saying what to install: they are never skipped.
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -27,11 +26,6 @@ import tinygrad_mvc as tg
 from tinygrad_mvc.viz.animate import animate_backprop, backprop_frames
 from tinygrad_mvc.viz.trace import Trace
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-INSTALL_HINT = ("install them with `python -m pip install playwright` (never `playwright install`: no browser "
-                "download) and `apt-get install chromium fonts-dejavu-core` (as root), or run `bash .ci/run`")
 SHOT_FOR_REVIEW = Path("/tmp/backprop_browser.png")
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan")
 
@@ -52,23 +46,12 @@ READ_NODES = """() => {
 # --------------------------------------------------------------------------- the browser, once per module
 
 @pytest.fixture(scope="module")
-def browser() -> Any:
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"the browser test needs Debian's chromium at {CHROMIUM}, which is missing; {INSTALL_HINT}",
-                    pytrace=False)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as err:
-        pytest.fail(f"the browser test needs Playwright for Python ({err}); {INSTALL_HINT}", pytrace=False)
+def browser(chromium: Any) -> Any:
+    """conftest's Chromium (one per run, shared with the gallery's and the playground's tests), once dot is here."""
     if shutil.which("dot") is None:
         pytest.fail("the browser test needs Graphviz's `dot` to lay out the page; apt-get install graphviz",
                     pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    return chromium
 
 
 @dataclass

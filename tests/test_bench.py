@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import early_result
 from test_cli import assert_one_line_error, assert_valid_png, run_cli, written_files
 
 import tinygrad_mvc as tg

@@ -145,8 +145,12 @@ def test_the_tab_keeps_no_state():
 # ----------------------------------------------------------------------------- the page
 
 def points_shown(page) -> list[dict]:
+    # as an outside test reads them: every element with the testid is one point
+    items = page.page.get_by_test_id("lagrange-points").all()
+    assert [i.text_content() for i in items] == page.page.eval_on_selector_all(
+        "[data-testid='lagrange-points']", "items => items.map(li => li.textContent)")
     return page.page.eval_on_selector_all(
-        "[data-testid='lagrange-points'] > li",
+        "[data-testid='lagrange-point-list'] > li[data-testid='lagrange-points']",
         "items => items.map(li => ({text: li.textContent, lambda: li.dataset.lambda, kind: li.dataset.kind}))")
 
 

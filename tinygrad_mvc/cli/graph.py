@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,15 +90,27 @@ def read_expression(args: argparse.Namespace) -> tuple[Expr, dict[str, float]]:
     except ExprError as e:
         raise UsageError(str(e)) from None
     given = parse_assignments(args.at)
-    names = expr.variables_in_order
+    match_point(expr.variables_in_order, given)
+    return expr, given
+
+
+def match_point(names: Sequence[str], given: dict[str, float], option: str = "--at", subject: str = "EXPR") -> None:
+    """A :class:`UsageError` unless ``given`` has one value for each of ``names`` and no other (the playground's
+    Graph tab reads its point the same way, with ``option="at"``, ``subject="the expression"``).
+
+    >>> match_point(("x", "y"), {"x": 1.0})
+    Traceback (most recent call last):
+    ...
+    tinygrad_mvc.cli.UsageError: --at: no value for y (EXPR's variables: x, y)
+    """
     missing = [n for n in names if n not in given]
     if missing:
-        raise UsageError(f"--at: no value for {', '.join(missing)} (EXPR's variables: {', '.join(names)})")
+        raise UsageError(f"{option}: no value for {', '.join(missing)} ({subject}'s variables: {', '.join(names)})")
     extra = [n for n in given if n not in names]
     if extra:
+        what = "is not a variable" if len(extra) == 1 else "are not variables"
         known = ", ".join(names) or "none"
-        raise UsageError(f"--at: {', '.join(extra)} is not a variable of EXPR (its variables: {known})")
-    return expr, given
+        raise UsageError(f"{option}: {', '.join(extra)} {what} of {subject} (its variables: {known})")
 
 
 def describe_point(point: dict[str, float]) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 import tinygrad_mvc as tg
 
 from ...cli import UsageError
-from ...cli.graph import parse_assignments
+from ...cli.graph import match_point, parse_assignments
 from ...expr import Expr, ExprError, parse
 from ...viz.animate import player_parts
 from ..limits import Limits
@@ -52,18 +52,11 @@ def read_point(source: str, expr: Expr) -> dict[str, float]:
     tinygrad_mvc.playground.protocol.Refused: at: no value for y (the expression's variables: x, y)
     """
     pairs = [p for p in _SEPARATORS.split(_ASSIGN.sub("=", source.strip())) if p]
-    try:
-        values = parse_assignments(pairs, option="at")  # the reading of tinygrad-mvc graph --at x=1 y=2
+    try:  # the reading of tinygrad-mvc graph --at x=1 y=2
+        values = parse_assignments(pairs, option="at")
+        match_point(expr.variables, values, option="at", subject="the expression")
     except UsageError as err:
         raise Refused(str(err)) from None
-    names = expr.variables
-    missing = [n for n in names if n not in values]
-    if missing:
-        raise Refused(f"at: no value for {', '.join(missing)} (the expression's variables: {', '.join(names)})")
-    extra = [n for n in values if n not in names]
-    if extra:
-        what = "is not a variable" if len(extra) == 1 else "are not variables"
-        raise Refused(f"at: {', '.join(extra)} {what} of the expression (its variables: {', '.join(names) or 'none'})")
     return values
 
 

@@ -42,7 +42,8 @@ export function build(panel) {
   const canvas = el("canvas", { testid: "lagrange-map" });
   ui = {
     preset, f, g, bounds, canvas,
-    points: el("ol", { testid: "lagrange-points", class: "lg-points" }),
+    // API.md §12: each stationary point is one element carrying data-testid="lagrange-points"
+    points: el("ol", { testid: "lagrange-point-list", class: "lg-points" }),
     solveNote: el("p", { class: "note", testid: "lagrange-solve-note", text: "" }),
     legend: el("div", { class: "lg-legend" }),
     cursor: output("lagrange-cursor"), fAt: output("lagrange-cursor-f"), gAt: output("lagrange-cursor-g"),
@@ -163,7 +164,8 @@ function showPoints(data) {
   ui.solveNote.textContent = data ? data.note : "press solve to find the stationary points";
   for (const p of data ? data.points : []) {
     const kind = KINDS[p.kind] ? p.kind : "other";
-    ui.points.append(el("li", { class: `lg-kind-${kind}`, "data-lambda": num(p.lambda), "data-kind": p.kind,
+    ui.points.append(el("li", { testid: "lagrange-points", class: `lg-kind-${kind}`, "data-lambda": num(p.lambda),
+                                "data-kind": p.kind,
                                 title: `f = ${num(p.f)}`, text: pt(p.x) }));
   }
 }
