@@ -24,8 +24,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # A few modules spend tens of seconds waiting on subprocesses (installing the package and running the gallery,
 # running every demo script, a tiny benchmark run) while this process sits idle on one core of two. Such a
 # module defines ``EARLY_WORK(base: Path) -> result``; it starts in a thread as soon as the module's tests are
-# collected, overlapping the tests before it, and ``early_result(module)`` waits for it. A module run alone
-# behaves the same, just without the overlap.
+# collected, those modules' tests are moved to the end of the run, and ``early_result(module)`` waits for the
+# work. A module run alone behaves the same, just without the overlap.
 
 import concurrent.futures  # noqa: E402
 import shutil  # noqa: E402
@@ -44,10 +44,16 @@ def _start_early(module) -> None:
         _EARLY[module.__name__] = _EARLY_POOL.submit(module.EARLY_WORK, Path(base))
 
 
+def _has_early_work(module) -> bool:
+    return module is not None and callable(getattr(module, "EARLY_WORK", None))
+
+
 def pytest_collection_modifyitems(session, config, items):
     for module in dict.fromkeys(getattr(item, "module", None) for item in items):
-        if module is not None and callable(getattr(module, "EARLY_WORK", None)):
+        if _has_early_work(module):
             _start_early(module)
+    # those modules' tests run last, so their work has the whole run to finish in the background
+    items[:] = sorted(items, key=lambda item: _has_early_work(getattr(item, "module", None)))
 
 
 def early_result(module):

@@ -146,7 +146,12 @@ def test_modes_are_per_asyncio_task():
 
         return tuple(await asyncio.gather(a(), b()))
 
-    assert asyncio.run(main()) == (False, True)
+    # a fresh thread of its own: the run's shared Chromium (Playwright's sync API) keeps an event loop
+    # running in the main thread, where asyncio.run refuses to start
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, main()).result() == (False, True)
 
 
 def test_set_grad_enabled_as_a_call_a_context_manager_and_a_decorator():
