@@ -319,6 +319,12 @@ def test_the_page_trains_and_refuses(playground_page):
         assert needle in pg.message() and pg.page.get_by_test_id("message").is_visible()
         assert numbers(pg) == trained
         assert hidden.get_attribute("aria-invalid") == "true"
+    # another control's change is not held up by the refused text left in net-hidden: it is accepted, and
+    # net-hidden is written back from the server's own settings
+    pg.page.get_by_test_id("net-lr").fill("0.02")
+    pg.page.get_by_test_id("net-lr").press("Tab")
+    idle(pg)
+    assert pg.message() == "" and numbers(pg)["step-count"] == 0 and hidden.input_value() == "8,8"
     hidden.fill("8,8")
     hidden.press("Tab")
     idle(pg)

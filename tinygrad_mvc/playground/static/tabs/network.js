@@ -55,7 +55,7 @@ export function build(panel) {
     hover: el("p", { class: "note net-hover", testid: "net-hover", text: "Point at a neuron or an edge to read it." }),
     layers: el("p", { class: "net-layers", testid: "net-layers" }),
   };
-  for (const key of SETTINGS) { ui[key].addEventListener("change", applySettings); }
+  for (const key of SETTINGS) { ui[key].addEventListener("change", () => applySetting(key)); }
   ui.showTest.addEventListener("change", () => { if (last) { drawBoundary(last); } });
   boundaryPlot = new Plot(ui.boundary, [-3, 3, -3, 3], { width: BOUNDARY_SIDE, height: BOUNDARY_SIDE });
   lossPlot = new Plot(ui.curve, [0, 1, 0, 1], CURVE);
@@ -126,9 +126,6 @@ function figures() {
        el("span", {}, swatch("line-test"), " test loss")));
   return el("div", { class: "figures net-figures" }, diagram, el("div", { class: "net-right" }, boundary, curve));
 }
-
-// The controls' values as the configure body: the server reads and checks every one (numbers as typed).
-function settings() { return Object.fromEntries(SETTINGS.map((key) => [key, ui[key].value])); }
 
 // ------------------------------------------------------------------------------------------ talking to the server
 
@@ -203,10 +200,11 @@ async function restart(action, body) {
   return answer;
 }
 
-/** A changed control: configure with all of them. The control a refusal names (its message starts "key:") is
- *  marked until a configuration is accepted. */
-async function applySettings() {
-  const accepted = await restart("configure", settings());
+/** A changed control: configure with that setting alone (the server keeps the others), so a field left with a
+ *  refused value does not block the next change; an accepted answer writes every control back from the server.
+ *  The control a refusal names (its message starts "key:") is marked until a configuration is accepted. */
+async function applySetting(key) {
+  const accepted = await restart("configure", { [key]: ui[key].value });
   const named = accepted ? null : document.querySelector('[data-testid="message"]').textContent.split(":")[0];
   for (const key of SETTINGS) {
     if (key === named) { ui[key].setAttribute("aria-invalid", "true"); } else { ui[key].removeAttribute("aria-invalid"); }
