@@ -20,8 +20,10 @@ import pytest
 URL = re.compile(r"^playground: http://127\.0\.0\.1:(\d+)/$")
 
 
-def _start(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "0", "BROWSER": "false"}  # a browser opened by mistake does nothing
+def _start(*args: str, opened: str | None = None) -> subprocess.Popen:
+    # BROWSER is the command Python's webbrowser runs: here it only writes the URL it was given into `opened`
+    recorder = f"sh -c 'echo \"$0\" > {opened}' %s" if opened else "false"
+    env = {**os.environ, "PYTHONUNBUFFERED": "0", "BROWSER": recorder}
     return subprocess.Popen([sys.executable, "-m", "tinygrad_mvc", "playground", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
@@ -112,3 +114,24 @@ def test_stops_within_five_seconds_while_a_live_stream_is_open():
             proc.kill()
             proc.wait()
     assert proc.returncode == 0 and "Traceback" not in err, err
+
+
+def test_opens_the_browser_on_its_url_unless_told_not_to(tmp_path):
+    for flags, expected in ((["--no-browser"], False), ([], True)):
+        opened = tmp_path / f"opened{len(flags)}.txt"
+        proc = _start("--port", "0", *flags, opened=str(opened))
+        try:
+            url = proc.stdout.readline().split()[1]
+            for _ in range(150 if expected else 25):  # a browser would be started at once, in a thread
+                if opened.exists() and opened.read_text().strip():
+                    break
+                time.sleep(0.02)
+            assert opened.exists() == expected, flags
+            if expected:
+                assert opened.read_text().strip() == url
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=5)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0
