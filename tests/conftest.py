@@ -32,7 +32,7 @@ import shutil  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-_EARLY_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="early-work")
+_EARLY_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="early-work")  # one per core
 _EARLY: dict[str, concurrent.futures.Future] = {}
 _EARLY_DIRS: list[str] = []
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import early_result
 
 import tinygrad_mvc
 from tinygrad_mvc.cli import SUBCOMMANDS, build_parser, main
@@ -92,8 +93,36 @@ def test_bad_usage_points_at_the_subcommand_help():
 
 # --------------------------------------------------------------------------- demo
 
-def test_demo_writes_valid_pngs(tmp_path):
-    proc = run_cli("demo", "--out", str(tmp_path / "out"))
+# The four real runs of `demo` (each trains the moons network) start together, as soon as this module is
+# collected, and overlap the rest of the test run (conftest's EARLY_WORK); the tests below read their results.
+
+def EARLY_WORK(base: Path) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:  # noqa: N802 (conftest's name)
+    from concurrent.futures import ThreadPoolExecutor
+
+    no_dot = dict(os.environ, MPLBACKEND="Agg", PATH=str(Path(sys.executable).parent))  # Python, but no `dot`
+    script = _console_script()
+    runs = {
+        "pngs": lambda d: run_cli("demo", "--out", str(d / "out")),
+        "no dot": lambda d: subprocess.run([sys.executable, "-m", "tinygrad_mvc.cli", "demo", "--out", str(d / "out")],
+                                           env=no_dot, capture_output=True, text=True, timeout=180,
+                                           stdin=subprocess.DEVNULL),
+        "two steps": lambda d: run_cli("demo", "--out", str(d / "out"), "--steps", "2"),
+        "console script": (lambda d: run_cli("demo", cwd=d, exe=[script])) if script else (lambda d: None),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {}
+        for name, run in runs.items():
+            (base / name).mkdir()
+            futures[name] = pool.submit(run, base / name)
+        return {name: (future.result(), base / name) for name, future in futures.items()}
+
+
+def _demo_run(name: str) -> tuple[subprocess.CompletedProcess, Path]:
+    return early_result(sys.modules[__name__])[name]
+
+
+def test_demo_writes_valid_pngs():
+    proc, tmp_path = _demo_run("pngs")
     assert proc.returncode == 0, proc.stderr
     files = written_files(proc.stdout)
     assert files, f"demo reported no files:\n{proc.stdout}"
@@ -116,13 +145,11 @@ def test_demo_writes_valid_pngs(tmp_path):
     assert f"pictures are in {(tmp_path / 'out').resolve()}" in proc.stdout
 
 
-def test_demo_without_graphviz_writes_the_dot_source_and_a_hint(tmp_path):
+def test_demo_without_graphviz_writes_the_dot_source_and_a_hint():
     # A PATH with Python but no `dot`: the pictures from matplotlib still come, the graph as DOT.
-    env = dict(os.environ, MPLBACKEND="Agg", PATH=str(Path(sys.executable).parent))
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "tinygrad_mvc.cli", "demo", "--out", str(out)],
-                          env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
-    if shutil.which("dot", path=env["PATH"]):
+    proc, base = _demo_run("no dot")
+    out = base / "out"
+    if shutil.which("dot", path=str(Path(sys.executable).parent)):
         pytest.skip("dot lives beside the Python executable here")
     assert proc.returncode == 0, proc.stderr
     assert (out / "neuron_graph.dot").read_text().startswith("digraph")
@@ -130,9 +157,9 @@ def test_demo_without_graphviz_writes_the_dot_source_and_a_hint(tmp_path):
     assert "install Graphviz" in proc.stdout and f"wrote {out / 'neuron_graph.dot'}" in proc.stdout
 
 
-def test_demo_fails_with_exit_1_when_training_falls_short(tmp_path):
+def test_demo_fails_with_exit_1_when_training_falls_short():
     # Two SGD steps cannot separate the moons: the job must say so and exit 1, not just draw.
-    proc = run_cli("demo", "--out", str(tmp_path / "out"), "--steps", "2")
+    proc, _ = _demo_run("two steps")
     assert proc.returncode == 1
     assert "below 97%" in proc.stderr
 
@@ -151,12 +178,12 @@ def _console_script() -> str | None:
     return str(exe) if exe.exists() else shutil.which("tinygrad-mvc")
 
 
-def test_console_script_demo_default_out(tmp_path):
+def test_console_script_demo_default_out():
     script = _console_script()
     if script is None:
         pytest.skip("the tinygrad-mvc console script is not installed (pip install -e .)")
     assert run_cli("--version", exe=[script]).stdout.startswith("tinygrad-mvc ")
-    proc = run_cli("demo", cwd=tmp_path, exe=[script])
+    proc, tmp_path = _demo_run("console script")
     assert proc.returncode == 0, proc.stderr
     pngs = sorted((tmp_path / "tinygrad_mvc_out").rglob("*.png"))
     assert pngs, "demo wrote nothing under ./tinygrad_mvc_out"
