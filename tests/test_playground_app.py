@@ -235,3 +235,16 @@ def test_importing_the_package_does_not_import_the_web_stack():
             "heavy = [m for m in ('starlette', 'uvicorn', 'anyio') if m in sys.modules]; assert not heavy, heavy")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_in_process_test_client_works_with_its_defaults_and_no_network_peer_can_pose_as_it():
+    with TestClient(create_app()) as c:  # base_url http://testserver: what a Starlette user writes first
+        assert c.get("/").status_code == 200
+        assert c.post("/api/session", json={}).status_code == 200
+        assert c.get("/", headers={"host": "evil.example"}).status_code == 421
+        assert c.get("/", headers={"origin": "http://evil.example"}).status_code == 403
+    from tinygrad_mvc.playground.security import HostOriginGuard
+
+    g = HostOriginGuard(lambda *a: None, ["127.0.0.1:8000"])
+    assert g.verdict({b"host": b"testserver"}) == (421, "misdirected request: Host 'testserver' is not this server")
+    assert g.verdict({b"host": b"testserver"}, in_process=True) is None
