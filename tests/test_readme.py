@@ -51,3 +51,17 @@ def test_readme_example_prints_what_the_readme_says(code, expected, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == expected
+
+
+def test_every_picture_the_readme_shows_is_in_the_repository():
+    import re
+
+    from PIL import Image
+
+    pictures = re.findall(r"!\[([^\]]+)\]\(([^)]+)\)", README)
+    playground = [path for _, path in pictures if path.startswith("docs/playground/")]
+    assert len(playground) == 6, playground  # one screenshot per tab of the playground
+    for alt, path in pictures:
+        assert alt.strip(), f"{path} has no alt text"
+        with Image.open(ROOT / path) as image:
+            assert image.width >= 800 and image.height >= 400, (path, image.size)
