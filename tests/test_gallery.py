@@ -301,3 +301,20 @@ def test_an_empty_gallery_is_still_a_page_with_the_six_topics():
     page = Page(gallery_html([]))
     assert [h for c, h in page.sections if c == "topic"] == [f"{k}. {t}" for k, t in enumerate(TOPIC_TITLES, 1)]
     assert page.jobs == [] and page.figures == []
+
+
+def test_the_installed_package_serves_the_whole_playground(installed):
+    # package data: the page, its style and every JavaScript module, from the installed copy (not this checkout)
+    code = ("import tinygrad_mvc, sys; from starlette.testclient import TestClient; "
+            "from tinygrad_mvc.playground import create_app; from tinygrad_mvc.playground.tabs import TABS; "
+            "c = TestClient(create_app()); "
+            "paths = ['/', '/static/app.js', '/static/style.css', '/static/lib/api.js', '/static/lib/ui.js', "
+            "'/static/lib/plot.js'] + [f'/static/tabs/{t}.{x}' for t in TABS for x in ('js', 'css')]; "
+            "print(tinygrad_mvc.__file__); print(*[f'{p} {c.get(p).status_code}' for p in paths], sep='\\n')")
+    env = dict(os.environ, PYTHONPATH=str(installed["site"]))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=installed["out"].parent / "elsewhere")
+    assert proc.returncode == 0, proc.stderr
+    first, *served = proc.stdout.splitlines()
+    assert Path(first).resolve().is_relative_to(installed["site"].resolve())
+    assert len(served) == 18 and all(line.endswith(" 200") for line in served), served
