@@ -1,5 +1,5 @@
 // The page: a session with the server, six tabs, one module each. Every number comes from the server.
-import { startSession } from "./lib/api.js";
+import { clearMessage, startSession } from "./lib/api.js";
 import * as network from "./tabs/network.js";
 import * as sandpit from "./tabs/sandpit.js";
 import * as taylor from "./tabs/taylor.js";
@@ -31,6 +31,7 @@ async function main() {
   }
   for (const button of document.querySelectorAll("nav [data-tab]")) {
     button.addEventListener("click", () => {
+      if (document.body.dataset.tab !== button.dataset.tab) { clearMessage(); }  // another tab's refusal is stale
       history.replaceState(null, "", `#${button.dataset.tab}`);
       show(button.dataset.tab);
     });
