@@ -880,7 +880,7 @@ def _fingerprint(obj: Any) -> Any:
         arr = np.ascontiguousarray(obj)
         return ("array", arr.dtype.str, arr.shape, hashlib.blake2b(arr.view(np.uint8).reshape(-1)).digest())
     if type(obj) in (tuple, list):  # made afresh at each call, (np.array([0, 2]),) say: compare what they hold
-        return ("array", type(obj).__name__, len(obj), tuple(_fingerprint(x) for x in obj))
+        return ("items", type(obj).__name__, tuple(_fingerprint(x) for x in obj))
     return ("object", obj)
 
 
@@ -895,18 +895,13 @@ def _same_constants(a: dict[str, Any], b: dict[str, Any]) -> bool:
         second_kind, *second = b[name]
         if kind != second_kind:
             return False
-        if kind == "array":
-            try:
-                if first != second:
-                    return False
-            except Exception:  # noqa: BLE001 - an object inside with no usable ==: not the same constant
+        if kind == "object" and first[0] is second[0]:
+            continue
+        try:
+            if not bool(first == second):
                 return False
-        elif first[0] is not second[0]:
-            try:
-                if not bool(first[0] == second[0]):
-                    return False
-            except Exception:  # noqa: BLE001 - no usable ==: not the same constant
-                return False
+        except Exception:  # noqa: BLE001 - no usable ==: not the same constant
+            return False
     return True
 
 

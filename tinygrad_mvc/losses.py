@@ -13,6 +13,7 @@ targets would otherwise broadcast to ``(n, n)`` and give a silently wrong loss.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -44,15 +45,11 @@ def _data(x: Any, loss: str, what: str) -> np.ndarray:
     return arr
 
 
-_TRACED: list[type] = []
-
-
+@functools.cache
 def _traced() -> type:
-    if not _TRACED:  # imported here, not at the top: compile imports the modules this one is imported by
-        from .compile import _Traced
+    from .compile import _Traced  # here, not at the top: compile imports the modules this one is imported by
 
-        _TRACED.append(_Traced)
-    return _TRACED[0]
+    return _Traced
 
 
 def _values(arr: np.ndarray) -> np.ndarray:
